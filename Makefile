@@ -1,0 +1,75 @@
+# Everything a fresh machine with Python 3.11 needs: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export VENTANILLA_TEST_DATABASE_URL ?= $(PG_TEST_URL)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install install-test frontend chromium migrate demo serve worker test test-fast lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed frontend
+install-test: $(VENV)/.installed-test frontend chromium
+
+# Third-party browser code comes from npm at build time, never from the repository.
+frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+frontend/static/vendor/htmx.min.js: frontend/node_modules/.package-lock.json
+	mkdir -p frontend/static/vendor
+	cp frontend/node_modules/htmx.org/dist/htmx.min.js $@
+
+frontend: frontend/static/vendor/htmx.min.js
+
+# Debian's Chromium for the Playwright tests (Playwright cannot download browsers here).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+migrate: install
+	$(BIN)/ventanilla db upgrade
+
+demo: migrate
+	$(BIN)/ventanilla demo
+	$(BIN)/ventanilla serve --host $(HOST) --port $(PORT)
+
+serve: migrate
+	$(BIN)/ventanilla serve --host $(HOST) --port $(PORT)
+
+worker: migrate
+	$(BIN)/ventanilla worker
+
+test: install-test
+	$(BIN)/ruff check backend tests e2e bench
+	$(BIN)/pytest -p no:cacheprovider -n 2 --dist loadgroup
+
+test-fast: install-test
+	$(BIN)/pytest -x -q tests
+
+lint: install-test
+	$(BIN)/ruff check backend tests e2e bench
+	$(BIN)/mypy backend
+
+bench: install-test
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/static/vendor var e2e/artifacts

@@ -1,0 +1,38 @@
+"""`StoreClient`: the shop's systems, authenticated by a Bearer API key with a scope."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ventanilla.apikeys import service
+from ventanilla.core.actors import Actor
+from ventanilla.core.deps import SessionDep
+
+bearer = HTTPBearer(auto_error=False, description="API key from `ventanilla apikey create`")
+
+
+def store_actor(scope: str) -> Callable[..., Actor]:
+    def dependency(
+        request: Request,
+        session: SessionDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> Actor:
+        record = service.authenticate(
+            session, key=credentials.credentials if credentials else None, scope=scope
+        )
+        request.state.api_key_id = record.id
+        return Actor.store(record.name)
+
+    return dependency
+
+
+CatalogWriter = Annotated[Actor, Depends(store_actor("catalog:write"))]
+OrdersWriter = Annotated[Actor, Depends(store_actor("orders:write"))]
+ShipmentsWriter = Annotated[Actor, Depends(store_actor("shipments:write"))]
+InvoicesWriter = Annotated[Actor, Depends(store_actor("invoices:write"))]
+LinksCreator = Annotated[Actor, Depends(store_actor("links:create"))]
+WebhooksManager = Annotated[Actor, Depends(store_actor("webhooks:manage"))]

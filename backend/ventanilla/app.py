@@ -1,0 +1,92 @@
+"""create_app(): routers, middleware, error handlers, templates, static files."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from ventanilla import __version__
+from ventanilla.config import ROOT, Settings, get_settings, use_settings
+from ventanilla.core import handlers
+from ventanilla.core.deps import SessionDep
+from ventanilla.core.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+
+log = logging.getLogger("ventanilla")
+
+API_DESCRIPTION = """
+The store integration API. The shop's systems push products, stock, orders, status changes,
+shipments and invoices, and register webhooks to hear back about what shoppers did.
+
+Authenticate with `Authorization: Bearer <key>` (create keys with `ventanilla apikey create NAME`).
+Money is always an integer in minor units (cents) beside an ISO 4217 currency; times are ISO 8601
+with an offset. Errors carry a stable `code` and a `detail`; validation errors list every field.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    if settings is not None:
+        use_settings(settings)
+    settings = get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from ventanilla.outbox import worker
+
+        runner = worker.start_in_background() if settings.run_worker_in_process else None
+        try:
+            yield
+        finally:
+            if runner is not None:
+                runner.stop()
+
+    app = FastAPI(
+        title="Ventanilla",
+        version=__version__,
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "catalog", "description": "Products and stock"},
+            {"name": "orders", "description": "Orders, status changes and the packing claim"},
+            {"name": "shipments", "description": "Shipments and carrier tracking events"},
+            {"name": "invoices", "description": "Invoices and credit notes (immutable)"},
+            {"name": "links", "description": "Signed \"my order\" links for the shop's emails"},
+            {"name": "webhooks", "description": "Where Ventanilla sends events, and the log"},
+        ],
+    )
+    handlers.install(app)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.production)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+
+    app.include_router(api_router(), prefix="/api/v1")
+    for router in page_routers():
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=ROOT / "frontend" / "static"), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz(session: SessionDep) -> dict[str, str]:
+        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        return {"status": "ok", "version": __version__}
+
+    return app
+
+
+def api_router() -> APIRouter:
+    from ventanilla.catalog import api as catalog_api
+    from ventanilla.invoices import api as invoices_api
+    from ventanilla.orders import api as orders_api
+    from ventanilla.outbox import api as webhooks_api
+    from ventanilla.shipping import api as shipping_api
+
+    router = APIRouter(responses=handlers.ERROR_RESPONSES)
+    for module in (catalog_api, orders_api, shipping_api, invoices_api, webhooks_api):
+        router.include_router(module.router)
+    return router
+
+
+def page_routers() -> list[APIRouter]:
+    return []

@@ -1,0 +1,118 @@
+"""The `ventanilla` command: serve, worker, db upgrade, apikey, demo."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from ventanilla.config import get_settings
+
+app = typer.Typer(no_args_is_help=True, help="Ventanilla, the customer self-service portal.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+apikey_app = typer.Typer(no_args_is_help=True, help="API keys for the shop's systems.")
+app.add_typer(db_app, name="db")
+app.add_typer(apikey_app, name="apikey")
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Worker processes."),
+) -> None:
+    """Serve the portal and the API (in demo mode the outbox worker runs inside)."""
+    import uvicorn
+
+    _logging()
+    get_settings()  # refuse placeholder secrets in production before binding
+    uvicorn.run(
+        "ventanilla.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@app.command()
+def worker(
+    once: bool = typer.Option(False, "--once", help="Drain what is due, then exit."),
+) -> None:
+    """Send queued emails and webhooks, retrying with backoff."""
+    from ventanilla.outbox import worker as outbox_worker
+
+    _logging()
+    if once:
+        sent = outbox_worker.drain_once()
+        typer.echo(f"processed {sent} message(s)")
+    else:
+        outbox_worker.run_forever()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from ventanilla import migrations
+
+    migrations.upgrade(get_settings().database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: str,
+    scope: list[str] = typer.Option(None, "--scope", help="Limit the key (repeatable)."),
+) -> None:
+    """Create an API key and print it once; only its hash is stored."""
+    from ventanilla.apikeys import service
+    from ventanilla.db import session_scope
+
+    try:
+        with session_scope() as session:
+            created = service.create_key(session, name=name, scopes=scope)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(created.key)
+    typer.echo(
+        f"key {created.record.prefix}… for {name!r} with scopes: {', '.join(created.record.scopes)}"
+        "\nstore it now: it is not shown again",
+        err=True,
+    )
+
+
+@apikey_app.command("list")
+def apikey_list() -> None:
+    """List keys (prefix, name, scopes, last use)."""
+    from ventanilla.apikeys import service
+    from ventanilla.db import session_scope
+
+    with session_scope(write=False) as session:
+        for key in service.list_keys(session):
+            state = "revoked" if key.revoked_at else "active"
+            typer.echo(f"{key.prefix}…  {key.name}  {state}  {','.join(key.scopes)}")
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(prefix: str) -> None:
+    """Revoke the keys whose prefix starts with PREFIX."""
+    from ventanilla.apikeys import service
+    from ventanilla.db import session_scope
+
+    if len(prefix) < 6:
+        typer.echo("error: give at least 6 characters of the prefix", err=True)
+        raise typer.Exit(2)
+    with session_scope() as session:
+        count = service.revoke_key(session, prefix=prefix)
+    typer.echo(f"revoked {count} key(s)")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,159 @@
+"""Settings (environment, prefix VENTANILLA_) and the shop policy file."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDER = "change-me"
+
+
+class ShopPolicy(BaseModel):
+    """Rules the shop owns; read from a JSON file so a shop can see and change them."""
+
+    model_config = {"extra": "forbid"}
+
+    # Statuses in which a shopper may still change the address or amend the order.
+    editable_statuses: list[str] = ["placed", "paid", "processing"]
+    edit_window_hours: int | None = None
+    return_window_days: int = 30
+    keep_it_threshold_minor: int = 0
+    waive_difference_under_minor: int = 0
+    link_ttl_days: int = 15
+    link_max_uses: int = 5
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VENTANILLA_", env_file=None, extra="ignore")
+
+    env: Literal["demo", "test", "production"] = "demo"
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'ventanilla.db'}"
+    base_url: str = "http://127.0.0.1:8000"
+    var_dir: Path = ROOT / "var"
+
+    secret_key: SecretStr = SecretStr(PLACEHOLDER)
+    link_secret: SecretStr = SecretStr(PLACEHOLDER)
+
+    shop_name: str = "Ventanilla"
+    shop_email: str = "tienda@example.com"
+    default_locale: str = "es"
+    timezone: str = "Europe/Madrid"
+    policy_file: Path | None = None
+
+    # Email: SMTP if a host is set, otherwise (demo) .eml files under var/mail.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "Ventanilla <no-reply@example.com>"
+
+    # Outbox worker
+    run_worker_in_process: bool | None = None  # default: on in demo mode
+    worker_poll_seconds: float = 2.0
+    outbox_max_attempts: int = 12
+    outbox_backoff_base_seconds: float = 10.0
+    outbox_backoff_max_seconds: float = 6 * 3600
+    webhook_timeout_seconds: float = 10.0
+    allow_http_webhooks: bool | None = None  # default: only outside production
+
+    # Shopper sessions
+    session_idle_minutes: int = 120
+    session_absolute_hours: int = 24
+    find_order_limit_per_hour: int = 5
+
+    max_body_bytes: int = 1_000_000
+    db_pool_size: int = 20
+
+    stripe_secret_key: SecretStr | None = None
+    stripe_api_base: str | None = None
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if self.run_worker_in_process is None:
+            self.run_worker_in_process = self.env == "demo"
+        if self.allow_http_webhooks is None:
+            self.allow_http_webhooks = self.env != "production"
+        return self
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.env == "production"
+
+    def policy(self) -> ShopPolicy:
+        if self.policy_file is None:
+            return ShopPolicy()
+        return ShopPolicy.model_validate_json(self.policy_file.read_text())
+
+    def check_secrets(self) -> None:
+        """Refuse to run in production with placeholder secrets; generate them in demo/test."""
+        placeholders = [
+            name
+            for name in ("secret_key", "link_secret")
+            if getattr(self, name).get_secret_value() in ("", PLACEHOLDER)
+        ]
+        if not placeholders:
+            return
+        if self.production:
+            raise RuntimeError(
+                "refusing to start in production with placeholder secrets: "
+                + ", ".join(f"VENTANILLA_{n.upper()}" for n in placeholders)
+            )
+        stored = _local_secrets(self.var_dir)
+        for name in placeholders:
+            setattr(self, name, SecretStr(stored[name]))
+
+
+def _local_secrets(var_dir: Path) -> dict[str, str]:
+    """Demo mode keeps generated secrets under var/ so links survive a restart."""
+    path = var_dir / "secrets.json"
+    data: dict[str, str] = {}
+    if path.exists():
+        data = json.loads(path.read_text())
+    changed = False
+    for name in ("secret_key", "link_secret"):
+        if not data.get(name):
+            data[name] = secrets.token_urlsafe(32)
+            changed = True
+    if changed:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data))
+        path.chmod(0o600)
+    return data
+
+
+_override: Settings | None = None
+
+
+@lru_cache
+def _settings_from_env() -> Settings:
+    settings = Settings()
+    settings.check_secrets()
+    return settings
+
+
+def get_settings() -> Settings:
+    return _override if _override is not None else _settings_from_env()
+
+
+def use_settings(settings: Settings | None) -> None:
+    """Install explicit settings (tests, CLI); None goes back to the environment."""
+    global _override
+    if settings is not None:
+        settings.check_secrets()
+    _override = settings
+    _settings_from_env.cache_clear()
+
+

@@ -1,0 +1,90 @@
+"""One set of error handlers: JSON under /api, a fragment for HTMX, a page otherwise."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from ventanilla.core.errors import AppError, FieldErrors
+
+log = logging.getLogger("ventanilla")
+
+
+class ErrorResponse(BaseModel):
+    """Every refusal: a stable machine code and an English sentence for the developer."""
+
+    code: str
+    detail: str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "Missing or invalid API key"},
+    403: {"model": ErrorResponse, "description": "The key lacks the scope"},
+    413: {"model": ErrorResponse, "description": "Body too large"},
+}
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/api"
+
+
+def _clean(errors: Any) -> list[dict[str, Any]]:
+    return [
+        {"loc": list(e.get("loc", [])), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in errors
+    ]
+
+
+def _html_error(request: Request, status: int, code: str, message: str) -> Response:
+    from ventanilla.core.pages_common import render_error  # templates load lazily
+
+    return render_error(request, status_code=status, code=code, message=message)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(request: Request, exc: AppError) -> Response:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        if wants_json(request):
+            if isinstance(exc, FieldErrors):
+                body: dict[str, Any] = {"code": exc.code, "detail": exc.errors}
+            else:
+                body = {"code": exc.code, "detail": exc.message}
+            return JSONResponse(body, status_code=exc.status_code, headers=headers)
+        return _html_error(request, exc.status_code, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if wants_json(request):
+            return JSONResponse(
+                {"code": "validation_error", "detail": _clean(exc.errors())}, status_code=422
+            )
+        return _html_error(request, 422, "validation_error", "Some fields are not valid.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        if wants_json(request):
+            return JSONResponse(
+                {"code": code, "detail": str(exc.detail)},
+                status_code=exc.status_code,
+                headers=getattr(exc, "headers", None),
+            )
+        return _html_error(request, exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if wants_json(request):
+            return JSONResponse(
+                {"code": "internal_error", "detail": "Something went wrong on our side."},
+                status_code=500,
+            )
+        return _html_error(request, 500, "internal_error", "Something went wrong on our side.")

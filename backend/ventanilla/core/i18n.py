@@ -1,0 +1,107 @@
+"""Message catalogs (Babel .po files under frontend/locales) and locale choice."""
+
+from __future__ import annotations
+
+import contextvars
+from functools import lru_cache
+from io import BytesIO
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+from ventanilla.config import ROOT
+
+LOCALES_DIR = ROOT / "frontend" / "locales"
+SUPPORTED = ("es", "en")
+DEFAULT = "es"
+
+current_locale: contextvars.ContextVar[str] = contextvars.ContextVar("locale", default=DEFAULT)
+
+
+@lru_cache(maxsize=8)
+def translations(locale: str) -> NullTranslations:
+    """Compile the .po in memory: no build step, and a catalog can never be stale."""
+    po = LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if not po.exists():
+        return NullTranslations()
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    buf = BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return Translations(fp=buf)
+
+
+def normalize(locale: str | None) -> str | None:
+    if not locale:
+        return None
+    lang = locale.replace("_", "-").split("-")[0].strip().lower()
+    return lang if lang in SUPPORTED else None
+
+
+def negotiate(accept_language: str | None) -> str | None:
+    """Best supported language from an Accept-Language header, honouring q-values."""
+    if not accept_language:
+        return None
+    choices: list[tuple[float, int, str]] = []
+    for index, part in enumerate(accept_language.split(",")):
+        pieces = part.strip().split(";")
+        tag = pieces[0].strip()
+        q = 1.0
+        for param in pieces[1:]:
+            if param.strip().startswith("q="):
+                try:
+                    q = float(param.strip()[2:])
+                except ValueError:
+                    q = 0.0
+        lang = normalize(tag)
+        if lang and q > 0:
+            choices.append((-q, index, lang))
+    return sorted(choices)[0][2] if choices else None
+
+
+def choose(*candidates: str | None, default: str = DEFAULT) -> str:
+    for candidate in candidates:
+        lang = normalize(candidate)
+        if lang:
+            return lang
+    return normalize(default) or DEFAULT
+
+
+def gettext(message: str, **params: Any) -> str:
+    text = translations(current_locale.get()).gettext(message)
+    return text % params if params else text
+
+
+def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
+    text = translations(current_locale.get()).ngettext(singular, plural, n)
+    params.setdefault("num", n)
+    return text % params
+
+
+_ = gettext
+
+
+def N_(message: str) -> str:  # noqa: N802 - the Babel marker for "translate later"
+    return message
+
+
+LANG_COOKIE = "lang"
+
+
+def activate(request: Any) -> str:
+    """Choose and install the request's language: switch, customer, browser, shop default."""
+    from ventanilla.config import get_settings
+
+    state = request.state
+    locale = choose(
+        getattr(state, "locale_choice", None) or request.cookies.get(LANG_COOKIE),
+        getattr(state, "customer_locale", None),
+        negotiate(request.headers.get("accept-language")),
+        default=get_settings().default_locale,
+    )
+    current_locale.set(locale)
+    state.locale = locale
+    return locale

@@ -1,0 +1,29 @@
+"""Rendering helpers shared by every HTML page."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ventanilla.core import i18n
+from ventanilla.core.templating import render
+
+# Shopper-facing text for error codes; the English source strings are the msgids.
+ERROR_TITLES = {
+    "not_found": i18n.N_("We could not find that page."),
+    "rate_limited": i18n.N_("Too many attempts. Please wait a few minutes and try again."),
+    "csrf_failed": i18n.N_("Your form expired. Please go back, reload the page and try again."),
+    "validation_error": i18n.N_("Some fields are not valid."),
+    "internal_error": i18n.N_("Something went wrong on our side. Please try again in a moment."),
+}
+
+
+def render_error(request: Request, *, status_code: int, code: str, message: str) -> Response:
+    i18n.activate(request)
+    title = ERROR_TITLES.get(code)
+    return render(
+        request,
+        "errors/page.html",
+        {"code": code, "message": i18n.gettext(title) if title else i18n.gettext(message)},
+        status_code=status_code,
+    )

@@ -1,0 +1,74 @@
+"""Engine and sessions: one session per request, committed on success, rolled back on error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, create_engine
+
+from ventanilla.config import get_settings
+
+# Write transactions on SQLite start with BEGIN IMMEDIATE: the writer lock is taken up front, so
+# two writers queue on busy_timeout instead of one failing when it upgrades a read lock.
+WRITE = {"ventanilla_write": True}
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str, pool_size: int = 20) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=False
+        )
+        _sqlite_pragmas(engine)
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide where transactions begin (savepoints work then).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get("ventanilla_write")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def get_engine() -> Engine:
+    settings = get_settings()
+    return engine_for(settings.database_url, settings.db_pool_size)
+
+
+@contextmanager
+def session_scope(*, write: bool = True) -> Iterator[Session]:
+    """A unit of work outside a request (CLI, worker, demo loader)."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        if write:
+            session.connection(execution_options=WRITE)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,34 @@
+"""Every query on orders. Shopper access goes through `customer_orders`, which scopes by customer."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from ventanilla.orders.models import Order, OrderAddress, OrderLine
+
+
+def get_by_number(session: Session, number: str, *, for_update: bool = False) -> Order | None:
+    stmt = select(Order).where(Order.number == number)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).first()
+
+
+def customer_orders(customer_id: int) -> SelectOfScalar[Order]:
+    """The only statement shopper-facing code may start from."""
+    return select(Order).where(Order.customer_id == customer_id)
+
+
+def get_for_customer(session: Session, *, customer_id: int, number: str) -> Order | None:
+    return session.exec(customer_orders(customer_id).where(Order.number == number)).first()
+
+
+def lines(session: Session, order_id: int) -> list[OrderLine]:
+    stmt = select(OrderLine).where(OrderLine.order_id == order_id).order_by(col(OrderLine.line_no))
+    return list(session.exec(stmt).all())
+
+
+def addresses(session: Session, order_id: int) -> dict[str, OrderAddress]:
+    rows = session.exec(select(OrderAddress).where(OrderAddress.order_id == order_id)).all()
+    return {row.kind: row for row in rows}
