@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "orders", "description": "Orders, status changes and the packing claim"},
             {"name": "shipments", "description": "Shipments and carrier tracking events"},
             {"name": "invoices", "description": "Invoices and credit notes (immutable)"},
-            {"name": "links", "description": "Signed \"my order\" links for the shop's emails"},
+            {"name": "links", "description": 'Signed "my order" links for the shop\'s emails'},
             {"name": "webhooks", "description": "Where Ventanilla sends events, and the log"},
         ],
     )

@@ -155,5 +155,3 @@ def use_settings(settings: Settings | None) -> None:
         settings.check_secrets()
     _override = settings
     _settings_from_env.cache_clear()
-
-

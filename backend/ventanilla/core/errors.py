@@ -60,6 +60,4 @@ class FieldErrors(AppError):
     def __init__(self, errors: list[tuple[tuple[str | int, ...], str, str]]):
         # each error: (location, message, type)
         super().__init__()
-        self.errors = [
-            {"loc": list(loc), "msg": msg, "type": kind} for loc, msg, kind in errors
-        ]
+        self.errors = [{"loc": list(loc), "msg": msg, "type": kind} for loc, msg, kind in errors]

@@ -37,7 +37,11 @@ def wants_json(request: Request) -> bool:
 
 def _clean(errors: Any) -> list[dict[str, Any]]:
     return [
-        {"loc": list(e.get("loc", [])), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        {
+            "loc": list(e.get("loc", [])),
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
         for e in errors
     ]
 

@@ -102,11 +102,15 @@ class SecurityHeadersMiddleware:
                 if content_type.startswith(b"text/html"):
                     extra.append((b"content-security-policy", csp(nonce).encode()))
                     extra.append((b"x-frame-options", b"DENY"))
-                    extra.append((b"permissions-policy", b"camera=(), microphone=(), geolocation=()"))
+                    extra.append(
+                        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()")
+                    )
                     if b"cache-control" not in present:
                         extra.append((b"cache-control", b"no-store"))
                 if self.hsts:
-                    extra.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
+                    extra.append(
+                        (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+                    )
                 headers.extend((k, v) for k, v in extra if k not in present)
                 message = {**message, "headers": headers}
             await send(message)

@@ -1,0 +1,109 @@
+"""Test data builders. Each flushes, so the rows have ids; commit when the API must see them."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from ventanilla.catalog.models import Product
+from ventanilla.core import clock
+from ventanilla.customers.models import Customer
+from ventanilla.orders.models import Order, OrderAddress, OrderLine
+
+_seq = itertools.count(1)
+
+
+def make_customer(session: Session, **overrides: Any) -> Customer:
+    n = next(_seq)
+    values: dict[str, Any] = {
+        "email": f"cliente{n}@example.com",
+        "name": f"Cliente {n}",
+        "phone": f"+3460000{n:04d}",
+        "locale": "es",
+    }
+    values.update(overrides)
+    customer = Customer(**values)
+    session.add(customer)
+    session.flush()
+    return customer
+
+
+def make_product(session: Session, **overrides: Any) -> Product:
+    n = next(_seq)
+    values: dict[str, Any] = {
+        "sku": f"SKU-{n}",
+        "name": f"Juguete {n}",
+        "price_minor": 1999,
+        "currency": "EUR",
+        "stock_on_hand": 10,
+    }
+    values.update(overrides)
+    product = Product(**values)
+    session.add(product)
+    session.flush()
+    return product
+
+
+def make_order(
+    session: Session,
+    *,
+    customer: Customer | None = None,
+    status: str = "paid",
+    lines: int | list[Product] = 2,
+    placed_at: datetime | None = None,
+    **overrides: Any,
+) -> Order:
+    """An order with `lines` lines (products made on the fly when a count is given)."""
+    customer = customer or make_customer(session)
+    products = lines if isinstance(lines, list) else [make_product(session) for _ in range(lines)]
+    placed = placed_at or clock.now() - timedelta(hours=2)
+    subtotal = sum(p.price_minor for p in products)
+    values: dict[str, Any] = {
+        "number": f"ES-{next(_seq):06d}",
+        "customer_id": customer.id,
+        "status": status,
+        "currency": "EUR",
+        "subtotal_minor": subtotal,
+        "shipping_minor": 0,
+        "tax_minor": 0,
+        "total_minor": subtotal,
+        "placed_at": placed,
+        "status_at": placed,
+        "content_hash": "factory",
+        "locale": customer.locale,
+    }
+    values.update(overrides)
+    order = Order(**values)
+    session.add(order)
+    session.flush()
+    for i, product in enumerate(products, start=1):
+        session.add(
+            OrderLine(
+                order_id=order.id,
+                line_no=i,
+                product_id=product.id,
+                sku=product.sku,
+                name=product.name,
+                unit_price_minor=product.price_minor,
+                quantity=1,
+                tax_rate_bp=2100,
+                total_minor=product.price_minor,
+            )
+        )
+    session.add(
+        OrderAddress(
+            order_id=order.id,
+            kind="shipping",
+            name=customer.name,
+            line1="Calle Mayor 1",
+            postcode="28013",
+            city="Madrid",
+            region="Madrid",
+            country="ES",
+        )
+    )
+    session.flush()
+    return order
