@@ -1,4 +1,4 @@
-"""Every query on orders. Shopper access goes through `customer_orders`, which scopes by customer."""
+"""Every query on orders; shopper access starts from `customer_orders` (scoped by customer)."""
 
 from __future__ import annotations
 
