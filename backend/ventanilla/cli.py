@@ -56,6 +56,29 @@ def worker(
         outbox_worker.run_forever()
 
 
+@app.command()
+def demo() -> None:
+    """Load the demo toy shop (once) and print ready "my order" links and an API key."""
+    from ventanilla import demo as demo_loader
+
+    settings = get_settings()
+    result = demo_loader.load()
+    if result.loaded:
+        typer.echo(f"Loaded the demo toy shop: {result.orders} orders.")
+    else:
+        typer.echo("The demo toy shop is already loaded; here are fresh links.")
+    typer.echo(
+        f'\nOpen the portal at {settings.base_url}/  ("find my order": {settings.base_url}/find)'
+    )
+    typer.echo('Ready "my order" links (each works 5 times, for 15 days):')
+    for description, number, url in result.links:
+        typer.echo(f"  - {description} [{number}]:\n    {url}")
+    typer.echo(
+        f"\nStore API: {settings.base_url}/docs  with  Authorization: Bearer {result.api_key}"
+    )
+    typer.echo(f"Mail the portal sends is written to {settings.var_dir / 'mail'}/\n")
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply migrations up to REVISION (default: head)."""

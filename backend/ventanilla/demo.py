@@ -1,0 +1,107 @@
+"""`ventanilla demo`: load the demo toy shop through the store API's services and print links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from ventanilla import demo_data
+from ventanilla.access import service as access_service
+from ventanilla.apikeys import service as apikeys_service
+from ventanilla.catalog import service as catalog_service
+from ventanilla.catalog.schemas import ProductPut
+from ventanilla.config import get_settings
+from ventanilla.core import clock
+from ventanilla.core.actors import Actor
+from ventanilla.db import session_scope
+from ventanilla.invoices import service as invoices_service
+from ventanilla.invoices.schemas import InvoicePut
+from ventanilla.orders import repository as orders_repository
+from ventanilla.orders import service as orders_service
+from ventanilla.orders.schemas import OrderPut, StatusChange
+from ventanilla.shipping import service as shipping_service
+from ventanilla.shipping.schemas import ShipmentCreate, TrackingEventIn
+
+FIRST_NUMBER = "LP-1001"
+# What `make demo` points at: (description, status wanted).
+SHOWCASE = [
+    ("an order you can still amend (paid, not packed)", "paid"),
+    ("an order just placed (not paid yet)", "placed"),
+    ("an order the warehouse is packing", "packing"),
+    ("a shipped order with carrier tracking", "shipped"),
+    ("a delivered order you can return", "delivered"),
+    ("a cancelled order", "cancelled"),
+]
+
+
+@dataclass
+class DemoResult:
+    loaded: bool
+    orders: int
+    links: list[tuple[str, str, str]]  # (description, order number, url)
+    api_key: str
+
+
+def load(now: datetime | None = None) -> DemoResult:
+    """Load the demo shop once (a second run only prints fresh links and a new key)."""
+    now = now or clock.now()
+    actor = Actor.store("demo loader")
+    orders = demo_data.orders(now)
+    with session_scope() as session:
+        loaded = orders_repository.get_by_number(session, FIRST_NUMBER) is None
+        if loaded:
+            _load(session, actor, orders)
+    with session_scope() as session:
+        links = []
+        for description, status in SHOWCASE:
+            order = next(o for o in orders if o.status == status)
+            issued = access_service.create_link(session, actor=actor, order_number=order.number)
+            links.append((description, order.number, issued.url))
+        key = apikeys_service.create_key(session, name="demo").key
+    return DemoResult(loaded=loaded, orders=len(orders), links=links, api_key=key)
+
+
+def _load(session: Session, actor: Actor, orders: list[demo_data.DemoOrder]) -> None:
+    base = get_settings().base_url.rstrip("/")
+    for product in demo_data.product_payloads():
+        sku = product.pop("sku")
+        product["image_url"] = base + product["image_url"]
+        catalog_service.put_product(
+            session, actor=actor, sku=sku, data=ProductPut.model_validate(product)
+        )
+    for order in orders:
+        orders_service.put_order(
+            session, actor=actor, number=order.number, data=OrderPut.model_validate(order.payload)
+        )
+        for status, at in order.events:
+            if status == "packing":
+                with clock.frozen(at):
+                    orders_service.claim_for_packing(session, actor=actor, number=order.number)
+            else:
+                orders_service.change_status(
+                    session,
+                    actor=actor,
+                    number=order.number,
+                    data=StatusChange.model_validate({"status": status, "at": at.isoformat()}),
+                )
+        if order.invoice:
+            invoice = dict(order.invoice)
+            number = invoice.pop("number")
+            invoices_service.put_invoice(
+                session, actor=actor, number=number, data=InvoicePut.model_validate(invoice)
+            )
+        if order.shipment:
+            result = shipping_service.create_shipment(
+                session,
+                actor=actor,
+                order_number=order.number,
+                data=ShipmentCreate.model_validate(order.shipment),
+            )
+            shipping_service.add_tracking_events(
+                session,
+                actor=actor,
+                shipment_id=result.shipment.id,
+                events=[TrackingEventIn.model_validate(e) for e in order.tracking],
+            )
