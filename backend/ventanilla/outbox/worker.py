@@ -1,20 +1,290 @@
-"""`ventanilla worker`: drains the outbox (filled in by the outbox work)."""
+"""`ventanilla worker`: drains the outbox (emails and webhooks), retrying with backoff.
+
+One pass (`drain_once`) has three steps, so no transaction is ever open while talking to the
+outside world:
+
+1. claim: in one short transaction, select due pending messages that nobody holds
+   (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers take disjoint batches), set their
+   lease (`locked_until`) and commit;
+2. send each message, outside any transaction;
+3. record each outcome in its own short transaction: `sent`, or one more attempt with the next
+   one scheduled by `policy.retry_delay` (exponential backoff with jitter; the schedule is in its
+   docstring), or `dead` after `outbox_max_attempts`. Dead messages stay in the table.
+
+Delivery is at least once: a worker that dies between sending and recording sends the message again
+when its lease runs out. Receivers drop the duplicate by its id, which never changes (the
+`webhook-id` header, the email's Message-ID).
+"""
 
 from __future__ import annotations
 
+import logging
+import signal
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import FrameType
+from typing import Any
+
+import httpx
+
+from ventanilla.config import Settings, get_settings
+from ventanilla.core import clock
+from ventanilla.db import session_scope
+from ventanilla.outbox import delivery, mail, policy, repository
+from ventanilla.outbox.models import WebhookDelivery
+
+log = logging.getLogger("ventanilla.outbox")
+
+LEASE_MARGIN_SECONDS = 60
+BATCH = 50
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What sending needs, copied out of the claim transaction."""
+
+    id: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+    endpoint_id: int | None = None
+    url: str | None = None
+    secret: str | None = None
+    endpoint_active: bool = False
+
+
+@dataclass(frozen=True)
+class Result:
+    ok: bool
+    error: str | None = None
+    permanent: bool = False
+    # Webhooks only: one row of the delivery log.
+    status_code: int | None = None
+    duration_ms: int | None = None
+    attempted: bool = True
+
+
+def lease_for(settings: Settings, limit: int) -> timedelta:
+    """Long enough for a whole batch to time out message by message, so no other worker takes
+    a message while this one may still be sending it."""
+    per_message = max(settings.smtp_timeout_seconds, settings.webhook_timeout_seconds)
+    return timedelta(seconds=limit * per_message + LEASE_MARGIN_SECONDS)
+
+
+def drain_once(now: datetime | None = None, limit: int = BATCH) -> int:
+    """Send what is due; returns how many messages were attempted."""
+    settings = get_settings()
+    claimed = _claim(now or clock.now(), limit, settings)
+    if not claimed:
+        return 0
+    webhook_client: httpx.Client | None = None
+    try:
+        with mail.Mailer(settings) as mailer:
+            for message in claimed:
+                started = now or clock.now()
+                try:
+                    if message.kind == "email":
+                        result = _send_email(mailer, message, settings)
+                    elif message.kind == "webhook":
+                        if webhook_client is None:
+                            webhook_client = delivery.new_client(settings.webhook_timeout_seconds)
+                        result = _send_webhook(webhook_client, message)
+                    else:
+                        result = Result(False, f"unknown kind {message.kind!r}", permanent=True)
+                except Exception as exc:
+                    # A bug with one message must not hold back the rest of the batch.
+                    log.exception("outbox %s %s: unexpected error", message.kind, message.id)
+                    result = Result(False, f"internal error: {type(exc).__name__}: {exc}")
+                _record(message, result, started, now, settings)
+    finally:
+        if webhook_client is not None:
+            webhook_client.close()
+    return len(claimed)
+
+
+def _claim(now: datetime, limit: int, settings: Settings) -> list[Claimed]:
+    lease_until = now + lease_for(settings, limit)
+    with session_scope() as session:
+        rows = repository.claim_due(session, now=now, limit=limit)
+        endpoints = repository.endpoints_by_id(
+            session, (r.endpoint_id for r in rows if r.endpoint_id is not None)
+        )
+        claimed = []
+        for row in rows:
+            row.locked_until = lease_until
+            session.add(row)
+            endpoint = endpoints.get(row.endpoint_id) if row.endpoint_id is not None else None
+            claimed.append(
+                Claimed(
+                    id=row.id,
+                    kind=row.kind,
+                    payload=dict(row.payload),
+                    attempts=row.attempts,
+                    created_at=row.created_at,
+                    endpoint_id=row.endpoint_id,
+                    url=endpoint.url if endpoint else None,
+                    secret=endpoint.secret if endpoint else None,
+                    endpoint_active=endpoint is not None and endpoint.disabled_at is None,
+                )
+            )
+    return claimed
+
+
+def _send_email(mailer: mail.Mailer, message: Claimed, settings: Settings) -> Result:
+    try:
+        email = mail.build_email(
+            message.id, message.payload, settings=settings, created_at=message.created_at
+        )
+        mailer.send(email, message_id=message.id)
+    except mail.PermanentSendError as exc:
+        return Result(False, str(exc), permanent=True)
+    except mail.SendError as exc:
+        return Result(False, str(exc))
+    return Result(True)
+
+
+def _send_webhook(client: httpx.Client, message: Claimed) -> Result:
+    if not message.endpoint_active or not message.url or not message.secret:
+        # The shop switched this endpoint off: nothing to try, and no row in its log.
+        return Result(False, "endpoint disabled", permanent=True, attempted=False)
+    outcome = delivery.deliver(
+        client,
+        url=message.url,
+        secret=message.secret,
+        message_id=message.id,
+        payload=message.payload,
+    )
+    return Result(
+        outcome.ok,
+        outcome.error,
+        status_code=outcome.status_code,
+        duration_ms=outcome.duration_ms,
+    )
+
+
+def _record(
+    claimed: Claimed, result: Result, started: datetime, now: datetime | None, settings: Settings
+) -> None:
+    at = now or clock.now()
+    with session_scope() as session:
+        message = repository.message(session, claimed.id, for_update=True)
+        if message is None or message.status != "pending":
+            return
+        if result.attempted:
+            message.attempts += 1
+        message.locked_until = None
+        if result.ok:
+            message.status = "sent"
+            message.sent_at = at
+            message.last_error = None
+            log.info("outbox %s %s sent (attempt %d)", message.kind, message.id, message.attempts)
+        else:
+            message.last_error = (result.error or "failed")[:1000]
+            exhausted = policy.is_exhausted(
+                message.attempts, max_attempts=settings.outbox_max_attempts
+            )
+            if result.permanent or exhausted:
+                message.status = "dead"
+                log.error(
+                    "outbox %s %s dead after %d attempt(s): %s",
+                    message.kind,
+                    message.id,
+                    message.attempts,
+                    message.last_error,
+                )
+            else:
+                message.next_attempt_at = at + policy.retry_delay(
+                    message.attempts,
+                    base_seconds=settings.outbox_backoff_base_seconds,
+                    max_seconds=settings.outbox_backoff_max_seconds,
+                )
+                log.warning(
+                    "outbox %s %s attempt %d failed, next at %s: %s",
+                    message.kind,
+                    message.id,
+                    message.attempts,
+                    message.next_attempt_at.isoformat(),
+                    message.last_error,
+                )
+        session.add(message)
+        if claimed.kind == "webhook" and result.attempted and claimed.endpoint_id is not None:
+            repository.add(
+                session,
+                WebhookDelivery(
+                    endpoint_id=claimed.endpoint_id,
+                    message_id=claimed.id,
+                    event_type=str(claimed.payload.get("type", ""))[:60],
+                    attempt=message.attempts,
+                    status_code=result.status_code,
+                    error=result.error[:1000] if result.error else None,
+                    duration_ms=result.duration_ms,
+                    attempted_at=started,
+                ),
+            )
+
+
+def run_forever(stop: threading.Event | None = None, *, handle_signals: bool = True) -> None:
+    """Drain, then sleep `worker_poll_seconds`, until SIGTERM/SIGINT (or `stop` is set)."""
+    stop = stop or threading.Event()
+    restore: list[tuple[int, Any]] = []
+    if handle_signals and threading.current_thread() is threading.main_thread():
+        def _on_signal(signum: int, _frame: FrameType | None) -> None:
+            log.info("outbox worker stopping (signal %d)", signum)
+            stop.set()
+
+        for handled in (signal.SIGTERM, signal.SIGINT):
+            restore.append((handled, signal.signal(handled, _on_signal)))
+    log.info("outbox worker started")
+    try:
+        _loop(stop, drain_once)
+    finally:
+        for number, previous in restore:
+            signal.signal(number, previous)
+        log.info("outbox worker stopped")
+
+
+def _loop(stop: threading.Event, drain: Callable[[], int]) -> None:
+    limit_hit = False
+    while not stop.is_set():
+        try:
+            limit_hit = drain() >= BATCH
+        except Exception:
+            # A database hiccup must not kill the worker: log it and try again next round.
+            log.exception("outbox drain failed")
+            limit_hit = False
+        if not limit_hit:
+            stop.wait(get_settings().worker_poll_seconds)
 
 
 class BackgroundWorker:
+    """The worker loop in a daemon thread (demo mode runs it inside `ventanilla serve`)."""
+
     def __init__(self) -> None:
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread = threading.Thread(
+            target=run_forever,
+            kwargs={"stop": self._stop, "handle_signals": False},
+            name="outbox-worker",
+            daemon=True,
+        )
+
+    def start(self) -> BackgroundWorker:
+        self._thread.start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
 
 
 def start_in_background() -> BackgroundWorker:
-    return BackgroundWorker()
+    """Start the worker loop in a daemon thread; call stop() on shutdown."""
+    return BackgroundWorker().start()

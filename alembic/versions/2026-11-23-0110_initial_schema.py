@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 7a8b440f0f55
+Revision ID: 16d74e61c9aa
 Revises: 
-Create Date: 2026-11-23 01:04:29.602615
+Create Date: 2026-11-23 01:10:12.341549
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import ventanilla.core.types
 
-revision: str = '7a8b440f0f55'
+revision: str = '16d74e61c9aa'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -132,8 +132,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_messages_endpoint_id'), ['endpoint_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_outbox_messages_next_attempt_at'), ['next_attempt_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_outbox_messages_status'), ['status'], unique=False)
+        batch_op.create_index('ix_outbox_messages_status_next_attempt_at', ['status', 'next_attempt_at'], unique=False)
 
     op.create_table('activity',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -289,7 +288,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_deliveries'))
     )
     with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_webhook_deliveries_endpoint_id'), ['endpoint_id'], unique=False)
+        batch_op.create_index('ix_webhook_deliveries_endpoint_id_id', ['endpoint_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_webhook_deliveries_message_id'), ['message_id'], unique=False)
 
     op.create_table('shipment_lines',
@@ -336,7 +335,7 @@ def downgrade() -> None:
     op.drop_table('shipment_lines')
     with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_webhook_deliveries_message_id'))
-        batch_op.drop_index(batch_op.f('ix_webhook_deliveries_endpoint_id'))
+        batch_op.drop_index('ix_webhook_deliveries_endpoint_id_id')
 
     op.drop_table('webhook_deliveries')
     with op.batch_alter_table('shopper_sessions', schema=None) as batch_op:
@@ -377,8 +376,7 @@ def downgrade() -> None:
 
     op.drop_table('activity')
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_outbox_messages_status'))
-        batch_op.drop_index(batch_op.f('ix_outbox_messages_next_attempt_at'))
+        batch_op.drop_index('ix_outbox_messages_status_next_attempt_at')
         batch_op.drop_index(batch_op.f('ix_outbox_messages_endpoint_id'))
 
     op.drop_table('outbox_messages')

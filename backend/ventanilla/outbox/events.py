@@ -1,0 +1,43 @@
+"""The webhook events Ventanilla sends to the shop.
+
+Every delivery is a JSON body `{"type": ..., "timestamp": ..., "data": {...}}` signed in the
+Standard Webhooks format. An endpoint subscribes to a list of these types (empty = all of them).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    ORDER_ADDRESS_CHANGED = "order.address_changed"
+    ORDER_AMENDED = "order.amended"
+    ORDER_STATUS_CHANGED = "order.status_changed"
+    ORDER_CANCELLATION_REQUESTED = "order.cancellation_requested"
+    RETURN_REQUESTED = "return.requested"
+    RETURN_UPDATED = "return.updated"
+    CLAIM_OPENED = "claim.opened"
+    CLAIM_UPDATED = "claim.updated"
+    RESERVATION_CREATED = "reservation.created"
+    RESERVATION_UPDATED = "reservation.updated"
+    LINK_REQUESTED = "link.requested"
+    PING = "ping"
+
+
+# What each event means, for the API documentation.
+EVENT_DESCRIPTIONS: dict[str, str] = {
+    EventType.ORDER_ADDRESS_CHANGED: "A shopper (or an agent for them) changed the address.",
+    EventType.ORDER_AMENDED: "Items were added, removed or changed before packing.",
+    EventType.ORDER_STATUS_CHANGED: "The order moved to another status.",
+    EventType.ORDER_CANCELLATION_REQUESTED: "A shopper asked to cancel the order.",
+    EventType.RETURN_REQUESTED: "A shopper opened a return (RMA).",
+    EventType.RETURN_UPDATED: "A return changed state (received, refunded, ...).",
+    EventType.CLAIM_OPENED: "A shopper reported a wrong, damaged or missing item.",
+    EventType.CLAIM_UPDATED: "A claim changed state.",
+    EventType.RESERVATION_CREATED: "A shopper reserved an out-of-stock item.",
+    EventType.RESERVATION_UPDATED: "A reservation was offered, converted or expired.",
+    EventType.LINK_REQUESTED: "A shopper asked for a fresh 'my order' link.",
+    EventType.PING: "A test event sent on request (POST /webhooks/{id}/ping).",
+}
+
+EVENT_TYPES: frozenset[str] = frozenset(e.value for e in EventType)
