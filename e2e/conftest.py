@@ -15,6 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from tests.conftest import backend, database_urls, db_url  # noqa: F401  (shared fixtures)
+from tests.servers import smtp_fixture  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "e2e" / "artifacts"
