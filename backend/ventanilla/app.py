@@ -11,8 +11,10 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from ventanilla import __version__
+from ventanilla.access import handlers as access_handlers
 from ventanilla.config import ROOT, Settings, get_settings, use_settings
 from ventanilla.core import handlers
+from ventanilla.core.csrf import CSRFMiddleware
 from ventanilla.core.deps import SessionDep
 from ventanilla.core.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 
@@ -59,6 +61,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
     )
     handlers.install(app)
+    access_handlers.install(app)
+    # Innermost of ours: a refused form post still gets the security headers.
+    app.add_middleware(
+        CSRFMiddleware,
+        secret=settings.secret_key.get_secret_value(),
+        secure=settings.secure_cookies,
+    )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.production)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
 
@@ -76,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def api_router() -> APIRouter:
+    from ventanilla.access import api as access_api
     from ventanilla.catalog import api as catalog_api
     from ventanilla.invoices import api as invoices_api
     from ventanilla.orders import api as orders_api
@@ -83,10 +93,13 @@ def api_router() -> APIRouter:
     from ventanilla.shipping import api as shipping_api
 
     router = APIRouter(responses=handlers.ERROR_RESPONSES)
-    for module in (catalog_api, orders_api, shipping_api, invoices_api, webhooks_api):
+    for module in (catalog_api, orders_api, shipping_api, invoices_api, webhooks_api, access_api):
         router.include_router(module.router)
     return router
 
 
 def page_routers() -> list[APIRouter]:
-    return []
+    from ventanilla.access import pages as access_pages
+    from ventanilla.orders import pages as orders_pages
+
+    return [orders_pages.router, access_pages.router]

@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     session_idle_minutes: int = 120
     session_absolute_hours: int = 24
     find_order_limit_per_hour: int = 5
+    # Per client IP: looser than per address/order, as many shoppers can share one IP (NAT).
+    find_order_ip_limit_per_hour: int = 30
 
     max_body_bytes: int = 1_000_000
     db_pool_size: int = 20

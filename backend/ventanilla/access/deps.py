@@ -1,8 +1,7 @@
 """Shopper auth dependencies: `CurrentCustomer` and `OwnedOrder`.
 
-INTERFACE STUB (the access work replaces the bodies, keeping these names and types):
 - CurrentCustomer: the Customer of the request's valid shopper session; otherwise HTML requests
-  are redirected to the "find my order" page and JSON requests get 401.
+  are redirected to the "find my order" page and JSON requests get 401 (NoShopperSession).
 - OwnedOrder: the Order named by the path parameter `number`, only if it belongs to the current
   customer; anyone else's order raises OrderNotFound (404), exactly like a missing one.
 """
@@ -13,20 +12,37 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ventanilla.core.deps import SessionDep
-from ventanilla.core.errors import NotFound, Unauthorized
+from ventanilla.access import policy, service
+from ventanilla.access.exceptions import NoShopperSession, OrderNotFound
+from ventanilla.config import get_settings
+from ventanilla.core.deps import SAFE_METHODS, SessionDep
 from ventanilla.customers.models import Customer
+from ventanilla.db import session_scope
 from ventanilla.orders import repository as orders_repository
 from ventanilla.orders.models import Order
 
+__all__ = ["CurrentCustomer", "OwnedOrder", "OrderNotFound", "session_token"]
 
-class OrderNotFound(NotFound):
-    code = "order_not_found"
-    message = "Order not found."
+
+def session_token(request: Request) -> str | None:
+    """The shopper session cookie's value, if any."""
+    return request.cookies.get(policy.session_cookie_name(get_settings().secure_cookies))
 
 
 def current_customer(request: Request, session: SessionDep) -> Customer:
-    raise Unauthorized("No shopper session.", code="no_session")
+    active = service.resolve_session(session, token=session_token(request))
+    if active is None:
+        raise NoShopperSession()
+    if active.touch_due and active.record.id is not None:
+        if request.method in SAFE_METHODS:
+            # Reads run in a read transaction; a short write of its own keeps them lock-free.
+            with session_scope() as writer:
+                service.touch_session(writer, session_id=active.record.id)
+        else:
+            service.touch_session(session, session_id=active.record.id)
+    request.state.shopper_session = active.record
+    request.state.customer_locale = active.customer.locale
+    return active.customer
 
 
 CurrentCustomer = Annotated[Customer, Depends(current_customer)]

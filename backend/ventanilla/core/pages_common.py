@@ -15,6 +15,9 @@ ERROR_TITLES = {
     "csrf_failed": i18n.N_("Your form expired. Please go back, reload the page and try again."),
     "validation_error": i18n.N_("Some fields are not valid."),
     "internal_error": i18n.N_("Something went wrong on our side. Please try again in a moment."),
+    "order_not_found": i18n.N_("There is no order at this address for you."),
+    "invoice_not_found": i18n.N_("There is no invoice at this address for you."),
+    "method_not_allowed": i18n.N_("That did not work. Please go back and try again."),
 }
 
 
@@ -24,6 +27,10 @@ def render_error(request: Request, *, status_code: int, code: str, message: str)
     return render(
         request,
         "errors/page.html",
-        {"code": code, "message": i18n.gettext(title) if title else i18n.gettext(message)},
+        {
+            "code": code,
+            "status_code": status_code,
+            "message": i18n.gettext(title) if title else i18n.gettext(message),
+        },
         status_code=status_code,
     )

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import jinja2
 from babel.dates import format_date, format_datetime
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
@@ -40,8 +41,13 @@ def _date(value: date | datetime | None, fmt: str = "long") -> str:
 
 @lru_cache
 def templates() -> Jinja2Blocks:
-    t = Jinja2Blocks(directory=str(TEMPLATES_DIR), extensions=["jinja2.ext.i18n"])
-    env = t.env
+    # Starlette 1.x takes no environment options, so build the environment here.
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=jinja2.select_autoescape(),
+        extensions=["jinja2.ext.i18n"],
+    )
+    t = Jinja2Blocks(env=env)
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
     )

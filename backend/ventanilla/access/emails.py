@@ -1,0 +1,72 @@
+"""The "here is your link" email, in the customer's language (plain text and simple HTML)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+
+from ventanilla.core import i18n
+from ventanilla.core.i18n import gettext as _
+
+
+@dataclass(frozen=True)
+class Email:
+    subject: str
+    text: str
+    html: str
+
+
+@contextmanager
+def _locale(locale: str) -> Iterator[None]:
+    token = i18n.current_locale.set(locale)
+    try:
+        yield
+    finally:
+        i18n.current_locale.reset(token)
+
+
+def link_email(
+    *,
+    locale: str,
+    shop_name: str,
+    customer_name: str,
+    order_number: str,
+    url: str,
+    expires_at: datetime,
+    timezone: str,
+) -> Email:
+    """Subject, text and HTML of the email that carries a fresh "my order" link."""
+    with _locale(locale):
+        until = str(format_datetime(expires_at, "long", tzinfo=ZoneInfo(timezone), locale=locale))
+        # Header-safe: whatever the shop put in an order number, the subject stays one line.
+        subject = " ".join(_("Your link to order %(number)s", number=order_number).split())
+        greeting = _("Hello %(name)s,", name=customer_name)
+        intro = _(
+            "Here is your link to see and manage order %(number)s at %(shop)s:",
+            number=order_number,
+            shop=shop_name,
+        )
+        button = _("Open my order")
+        validity = _("The link works until %(date)s.", date=until)
+        ignore = _(
+            "If you did not ask for this link, you can ignore this email: "
+            "nobody can see your order without it."
+        )
+    text = f"{greeting}\n\n{intro}\n\n{url}\n\n{validity}\n\n{ignore}\n\n{shop_name}\n"
+    html = (
+        f'<!doctype html><html lang="{escape(locale)}"><body>'
+        f"<p>{escape(greeting)}</p>"
+        f"<p>{escape(intro)}</p>"
+        f'<p><a href="{escape(url)}">{escape(button)}</a></p>'
+        f"<p>{escape(validity)}</p>"
+        f"<p>{escape(ignore)}</p>"
+        f"<p>{escape(shop_name)}</p>"
+        "</body></html>"
+    )
+    return Email(subject=subject, text=text, html=html)

@@ -1,0 +1,65 @@
+"""Pure decisions for shopper access: session validity, normalisation, safe redirects."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from ventanilla.access.models import ShopperSession
+from ventanilla.core.clock import as_utc
+
+# last_seen_at is written at most this often, so reading pages is not a write per request.
+TOUCH_INTERVAL = timedelta(minutes=1)
+SESSION_COOKIE = "ventanilla_session"
+SAFE_NEXT = re.compile(r"^/(?![/\\])[^\s\\]*$")
+
+
+def session_cookie_name(secure: bool) -> str:
+    # __Host- makes browsers refuse the cookie unless it is Secure, Path=/ and host-only.
+    return "__Host-" + SESSION_COOKIE if secure else SESSION_COOKIE
+
+
+def session_is_active(
+    record: ShopperSession, *, now: datetime, idle: timedelta, absolute: timedelta
+) -> bool:
+    """A session counts while not revoked, not idle too long and not past its absolute end."""
+    if record.revoked_at is not None:
+        return False
+    if now >= as_utc(record.expires_at) or now >= as_utc(record.created_at) + absolute:
+        return False
+    return now < as_utc(record.last_seen_at) + idle
+
+
+def touch_due(record: ShopperSession, *, now: datetime) -> bool:
+    return now - as_utc(record.last_seen_at) >= TOUCH_INTERVAL
+
+
+def normalize_email(value: str) -> str:
+    return value.strip().lower()
+
+
+def normalize_postcode(value: str) -> str:
+    return "".join(value.split()).upper()
+
+
+def normalize_order_number(value: str) -> str:
+    return value.strip()
+
+
+def looks_like_email(value: str) -> bool:
+    local, at, domain = value.rpartition("@")
+    return bool(at and local and "." in domain and len(value) <= 254 and " " not in value)
+
+
+def looks_like_postcode(value: str) -> bool:
+    compact = normalize_postcode(value)
+    return 2 <= len(compact) <= 12 and all(c.isalnum() or c == "-" for c in compact)
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """A same-site relative path to go back to; anything else (//host, http:, \\) is `default`."""
+    if not value or len(value) > 2000 or not SAFE_NEXT.match(value):
+        return default
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return default
+    return value

@@ -1,0 +1,102 @@
+"""Every query of shopper access: link uses, sessions, and the lookups they need."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from ventanilla.access.models import LinkUse, ShopperSession
+from ventanilla.customers.models import Customer
+from ventanilla.orders.models import OrderAddress
+
+
+def _insert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def spend_link_use(
+    session: Session, *, jti: str, order_id: int, max_uses: int, now: datetime
+) -> int | None:
+    """Count one use of link `jti` atomically; the new count, or None when it is refused.
+
+    Refused when the link is spent (uses >= max_uses), revoked, or recorded for another order.
+    One statement, so two concurrent uses can never both take the last one.
+    """
+    table = LinkUse.__table__  # type: ignore[attr-defined]
+    stmt = _insert(session)(table).values(
+        jti=jti, order_id=order_id, uses=1, first_used_at=now, last_used_at=now
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.jti],
+        set_={"uses": table.c.uses + 1, "last_used_at": stmt.excluded.last_used_at},
+        where=and_(
+            table.c.uses < max_uses,
+            table.c.revoked_at.is_(None),
+            table.c.order_id == order_id,
+        ),
+    ).returning(table.c.uses)
+    value = session.execute(stmt).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def link_use(session: Session, jti: str) -> LinkUse | None:
+    return session.get(LinkUse, jti)
+
+
+def customer_by_id(session: Session, customer_id: int) -> Customer | None:
+    return session.get(Customer, customer_id)
+
+
+def shipping_postcode(session: Session, order_id: int) -> str | None:
+    stmt = select(OrderAddress.postcode).where(
+        OrderAddress.order_id == order_id, OrderAddress.kind == "shipping"
+    )
+    return session.exec(stmt).first()
+
+
+def add_session(session: Session, record: ShopperSession) -> None:
+    session.add(record)
+    session.flush()
+
+
+def session_by_hash(session: Session, token_hash: str) -> ShopperSession | None:
+    return session.exec(
+        select(ShopperSession).where(ShopperSession.token_hash == token_hash)
+    ).first()
+
+
+def session_with_customer(
+    session: Session, token_hash: str
+) -> tuple[ShopperSession, Customer] | None:
+    """The session and its customer in one query (this runs on every shopper request)."""
+    stmt = (
+        select(ShopperSession, Customer)
+        .join(Customer, col(Customer.id) == col(ShopperSession.customer_id))
+        .where(ShopperSession.token_hash == token_hash)
+    )
+    row = session.exec(stmt).first()
+    return None if row is None else (row[0], row[1])
+
+
+def touch_session(session: Session, *, session_id: int, now: datetime) -> None:
+    # Only ever moves forward, so a late writer cannot undo a newer touch.
+    session.execute(
+        update(ShopperSession)
+        .where(
+            col(ShopperSession.id) == session_id,
+            col(ShopperSession.last_seen_at) < now,
+        )
+        .values(last_seen_at=now)
+    )
+
+
+def revoke_session(session: Session, *, session_id: int, now: datetime) -> None:
+    session.execute(
+        update(ShopperSession)
+        .where(col(ShopperSession.id) == session_id, col(ShopperSession.revoked_at).is_(None))
+        .values(revoked_at=now)
+    )

@@ -1,0 +1,116 @@
+"""Fixed-window rate limits, counted in the database so every worker shares them.
+
+One row per key (`rate_limits`); a hit is a single atomic upsert (INSERT ... ON CONFLICT DO
+UPDATE ... RETURNING), which both SQLite (3.35+) and PostgreSQL run without a race. At larger
+scale the same interface can be backed by Redis (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from ventanilla.access.models import RateLimitHit
+from ventanilla.core import clock
+from ventanilla.core.errors import TooManyRequests
+
+HOUR = timedelta(hours=1)
+
+
+class RateLimited(TooManyRequests):
+    """Too many attempts; `retry_after` seconds until the window ends."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = max(1, retry_after)
+        minutes = math.ceil(self.retry_after / 60)
+        super().__init__(
+            f"Too many attempts. Please try again in {minutes} minutes.", minutes=minutes
+        )
+
+    @property
+    def minutes(self) -> int:
+        return math.ceil(self.retry_after / 60)
+
+
+@dataclass(frozen=True)
+class Limit:
+    key: str
+    limit: int
+    window: timedelta = HOUR
+
+
+@dataclass(frozen=True)
+class Hit:
+    count: int
+    allowed: bool
+    retry_after: int  # seconds until the window resets
+
+
+def hashed_key(prefix: str, value: str, secret: str) -> str:
+    """A key that does not store what was typed (emails, postcodes) in the clear."""
+    digest = hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()
+    return f"{prefix}:{digest}"
+
+
+def window_start(now: datetime, window: timedelta) -> datetime:
+    seconds = int(window.total_seconds())
+    epoch = int(now.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, UTC)
+
+
+def _insert(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise RuntimeError(f"rate limits need SQLite or PostgreSQL, not {dialect}")
+
+
+def hit(session: Session, limit: Limit, *, now: datetime | None = None) -> Hit:
+    """Count one attempt against `limit` and say whether it is within it."""
+    now = now or clock.now()
+    start = window_start(now, limit.window)
+    table = RateLimitHit.__table__  # type: ignore[attr-defined]
+    stmt = _insert(session)(table).values(key=limit.key, window_start=start, count=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={
+            "count": case(
+                (table.c.window_start == stmt.excluded.window_start, table.c.count + 1),
+                else_=1,
+            ),
+            "window_start": stmt.excluded.window_start,
+        },
+    ).returning(table.c.count)
+    count = int(session.execute(stmt).scalar_one())
+    retry_after = math.ceil((start + limit.window - now).total_seconds())
+    return Hit(count=count, allowed=count <= limit.limit, retry_after=retry_after)
+
+
+def enforce(session: Session, limits: Iterable[Limit], *, now: datetime | None = None) -> None:
+    """Count one attempt against every limit; raise RateLimited if any is exceeded.
+
+    The caller's transaction rolls back on the exception, so refused attempts do not count and
+    a refused caller stays refused until the window ends.
+    """
+    now = now or clock.now()
+    refused = [h for h in (hit(session, limit, now=now) for limit in limits) if not h.allowed]
+    if refused:
+        raise RateLimited(max(h.retry_after for h in refused))
+
+
+def purge(session: Session, *, older_than: datetime) -> int:
+    """Delete counters whose window started before `older_than` (housekeeping)."""
+    table = RateLimitHit.__table__  # type: ignore[attr-defined]
+    result = session.execute(delete(table).where(table.c.window_start < older_than))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
