@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,6 +26,7 @@ class ErrorResponse(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "The body is not valid JSON"},
     401: {"model": ErrorResponse, "description": "Missing or invalid API key"},
     403: {"model": ErrorResponse, "description": "The key lacks the scope"},
     413: {"model": ErrorResponse, "description": "Body too large"},
@@ -44,6 +46,23 @@ def _clean(errors: Any) -> list[dict[str, Any]]:
         }
         for e in errors
     ]
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the API documents at this path (Starlette names only the first route's)."""
+    app = request.app
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(app.state, "allow_table", None)
+    if table is None:
+        table = [
+            (re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"), {m.upper() for m in ops})
+            for path, ops in app.openapi().get("paths", {}).items()
+        ]
+        app.state.allow_table = table
+    methods: set[str] = set()
+    for pattern, ops in table:
+        if pattern.match(request.url.path):
+            methods |= ops
+    return ", ".join(sorted(methods))
 
 
 def _html_error(request: Request, status: int, code: str, message: str) -> Response:
@@ -74,12 +93,17 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(request)}
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error"
+        )
         if wants_json(request):
             return JSONResponse(
                 {"code": code, "detail": str(exc.detail)},
                 status_code=exc.status_code,
-                headers=getattr(exc, "headers", None),
+                headers=headers,
             )
         return _html_error(request, exc.status_code, code, str(exc.detail))
 
