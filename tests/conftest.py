@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from sqlmodel import Session
 
 from tests import dbutil
+from tests.servers import smtp_fixture, webhook_receiver_fixture  # noqa: F401  (fixtures)
 from ventanilla.config import Settings, use_settings
 from ventanilla.db import engine_for
 

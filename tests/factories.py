@@ -107,3 +107,77 @@ def make_order(
     )
     session.flush()
     return order
+
+
+# --- JSON bodies for the store API ------------------------------------------------------------
+
+
+def product_payload(**overrides: Any) -> dict[str, Any]:
+    """A valid body for PUT /api/v1/products/{sku}."""
+    body: dict[str, Any] = {
+        "name": "Tren de madera",
+        "price_minor": 2495,
+        "currency": "EUR",
+        "stock_on_hand": 8,
+        "returnable": True,
+        "final_sale": False,
+        "image_url": "https://tienda.example/img/tren.jpg",
+    }
+    body.update(overrides)
+    return body
+
+
+def order_payload(
+    lines: list[tuple[str, int, int]],
+    *,
+    email: str = "lucia.garcia@example.com",
+    shipping_minor: int = 495,
+    discount_minor: int = 0,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A consistent body for PUT /api/v1/orders/{number}; lines are (sku, unit price, qty)."""
+    subtotal = sum(price * qty for _, price, qty in lines)
+    total = subtotal + shipping_minor - discount_minor
+    address = {
+        "name": "Lucía García",
+        "line1": "Calle Mayor 3, 2º A",
+        "postcode": "28013",
+        "city": "Madrid",
+        "region": "Madrid",
+        "country": "ES",
+        "phone": "+34 600 111 222",
+    }
+    body: dict[str, Any] = {
+        "customer": {
+            "email": email,
+            "name": "Lucía García",
+            "phone": "+34600111222",
+            "locale": "es",
+        },
+        "shipping_address": address,
+        "billing_address": dict(address),
+        "lines": [
+            {
+                "sku": sku,
+                "name": f"Artículo {sku}",
+                "unit_price_minor": price,
+                "quantity": qty,
+                "tax_rate": "21",
+            }
+            for sku, price, qty in lines
+        ],
+        "totals": {
+            "subtotal_minor": subtotal,
+            "shipping_minor": shipping_minor,
+            "discount_minor": discount_minor,
+            "tax_minor": total - round(total / 1.21),
+            "total_minor": total,
+        },
+        "currency": "EUR",
+        "placed_at": "2026-11-20T10:15:00+01:00",
+        "status": "paid",
+        "payment_reference": "pi_3TestPaymentIntent01",
+        "locale": "es",
+    }
+    body.update(overrides)
+    return body

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -32,3 +35,26 @@ def lines(session: Session, order_id: int) -> list[OrderLine]:
 def addresses(session: Session, order_id: int) -> dict[str, OrderAddress]:
     rows = session.exec(select(OrderAddress).where(OrderAddress.order_id == order_id)).all()
     return {row.kind: row for row in rows}
+
+
+def insert_order(session: Session, order: Order) -> bool:
+    """Insert in a savepoint; False when a concurrent push created the same number first."""
+    try:
+        with session.begin_nested():
+            session.add(order)
+    except IntegrityError:
+        return False
+    return True
+
+
+def add_all(session: Session, rows: Iterable[OrderLine | OrderAddress]) -> None:
+    session.add_all(list(rows))
+
+
+def delete_all(session: Session, rows: Iterable[OrderLine | OrderAddress]) -> None:
+    for row in rows:
+        session.delete(row)
+
+
+def flush(session: Session) -> None:
+    session.flush()

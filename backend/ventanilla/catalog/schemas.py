@@ -1,0 +1,118 @@
+"""Request and response models for products and stock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ventanilla.core.fields import (
+    Code,
+    Count,
+    Currency,
+    Flag,
+    MinorAmount,
+    StrictModel,
+    UTCDatetime,
+    WebUrl,
+)
+
+WriteResult = Literal["created", "updated", "unchanged"]
+StockResult = Literal["updated", "unchanged", "stale"]
+MAX_STOCK_ITEMS = 1000
+
+
+class ProductPut(StrictModel):
+    """The whole product as the shop knows it; fields left out take their defaults."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Camiseta azul, talla M",
+                    "price_minor": 1999,
+                    "currency": "EUR",
+                    "stock_on_hand": 12,
+                    "returnable": True,
+                    "final_sale": False,
+                    "image_url": "https://tienda.example/img/cami-azul-m.jpg",
+                    "group_sku": "CAMI-AZUL",
+                }
+            ]
+        }
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    price_minor: MinorAmount = Field(description="Unit price, tax included, in minor units")
+    currency: Currency
+    stock_on_hand: Count = 0
+    returnable: Flag = True
+    final_sale: Flag = Field(default=False, description="Final sale: never returnable")
+    image_url: WebUrl | None = None
+    group_sku: Code | None = Field(
+        default=None, description="The product this variant belongs to (e.g. all sizes)"
+    )
+
+
+class ProductRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    sku: str
+    group_sku: str | None
+    name: str
+    price_minor: int
+    currency: str
+    stock_on_hand: int
+    returnable: bool
+    final_sale: bool
+    image_url: str | None
+    created_at: datetime
+    updated_at: datetime | None
+    stock_updated_at: datetime | None
+
+
+class ProductWriteResult(ProductRead):
+    result: WriteResult = Field(description="What the push did: created, updated or unchanged")
+
+
+class StockLevel(StrictModel):
+    sku: Code
+    stock_on_hand: Count
+    at: UTCDatetime | None = Field(
+        default=None,
+        description="When the stock was counted (default: now). Older counts never overwrite "
+        "newer ones.",
+    )
+
+
+class StockUpdate(StrictModel):
+    """Bulk stock levels. All or nothing: one unknown SKU and nothing is applied."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {"sku": "CAMI-AZUL-M", "stock_on_hand": 7},
+                        {"sku": "CAMI-AZUL-L", "stock_on_hand": 0, "at": "2025-03-01T09:00:00Z"},
+                    ]
+                }
+            ]
+        }
+    )
+
+    items: list[StockLevel] = Field(min_length=1, max_length=MAX_STOCK_ITEMS)
+
+
+class StockItemResult(BaseModel):
+    sku: str
+    stock_on_hand: int = Field(description="The stock level now stored")
+    result: StockResult
+
+
+class StockUpdateResult(BaseModel):
+    updated: int
+    unchanged: int
+    stale: int
+    items: list[StockItemResult]

@@ -1,0 +1,47 @@
+"""Customer data as the shop sends it inside an order, and as the API returns it."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from ventanilla.core.fields import LocaleTag, StrictModel
+
+# Deliberately loose: the shop already took the address; we only refuse what cannot be one.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+def normalize_email(value: str) -> str:
+    """Addresses are compared and stored lower-cased."""
+    return value.strip().lower()
+
+
+def _email(value: str) -> str:
+    value = normalize_email(value)
+    if not _EMAIL.match(value):
+        raise ValueError("is not an email address")
+    return value
+
+
+Email = Annotated[
+    str,
+    Field(min_length=3, max_length=254, examples=["lucia.garcia@example.com"]),
+    AfterValidator(_email),
+]
+Phone = Annotated[str, Field(min_length=1, max_length=32, examples=["+34 600 123 456"])]
+
+
+class CustomerIn(StrictModel):
+    email: Email
+    name: str = Field(min_length=1, max_length=200, examples=["Lucía García"])
+    phone: Phone | None = None
+    locale: LocaleTag | None = None
+
+
+class CustomerRead(BaseModel):
+    email: str
+    name: str
+    phone: str | None
+    locale: str | None

@@ -1,0 +1,591 @@
+"""Orders as the shop pushes them: idempotent upserts, status events and the packing claim."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlmodel import Session
+
+from ventanilla.activity import service as activity
+from ventanilla.catalog import service as catalog_service
+from ventanilla.catalog.models import Product
+from ventanilla.core import clock
+from ventanilla.core.actors import Actor
+from ventanilla.core.errors import AppError, FieldErrors
+from ventanilla.core.fields import INT32_MAX, MAX_CLOCK_SKEW
+from ventanilla.customers import service as customers_service
+from ventanilla.customers.models import Customer
+from ventanilla.orders import policy, repository
+from ventanilla.orders.exceptions import (
+    AlreadyClaimed,
+    IllegalTransition,
+    OrderCancelled,
+    OrderLocked,
+    OrderNotFound,
+    OrderNotPaid,
+)
+from ventanilla.orders.models import Order, OrderAddress, OrderLine
+from ventanilla.orders.schemas import AddressIn, OrderPut, StatusChange, basis_points
+
+ADDRESS_KINDS = ("shipping", "billing")
+# Parts of the pushed order compared with what is stored, to say what changed.
+ORDER_PARTS = (
+    "customer_email",
+    "shipping_address",
+    "billing_address",
+    "lines",
+    "totals",
+    "currency",
+    "placed_at",
+    "payment_reference",
+    "locale",
+    "status",
+)
+
+Result = Literal["created", "updated", "unchanged", "stale"]
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """An order with everything the API returns about it."""
+
+    order: Order
+    customer: Customer
+    lines: list[OrderLine]
+    addresses: dict[str, OrderAddress]
+
+
+@dataclass(frozen=True)
+class OrderWrite:
+    result: Result
+    view: OrderView
+
+
+def load_view(session: Session, order: Order) -> OrderView:
+    """Customer, lines and addresses with one query each (the count never grows with lines)."""
+    assert order.id is not None
+    customer = customers_service.get_customer(session, order.customer_id)
+    assert customer is not None  # a foreign key guarantees it
+    return OrderView(
+        order=order,
+        customer=customer,
+        lines=repository.lines(session, order.id),
+        addresses=repository.addresses(session, order.id),
+    )
+
+
+def get_order(session: Session, *, number: str) -> OrderView:
+    """The order with this number, or OrderNotFound."""
+    order = repository.get_by_number(session, number)
+    if order is None:
+        raise OrderNotFound(f"No order with number {number!r}.")
+    return load_view(session, order)
+
+
+# --- PUT /orders/{number} ---------------------------------------------------------------------
+
+
+def put_order(session: Session, *, actor: Actor, number: str, data: OrderPut) -> OrderWrite:
+    """Create or update an order from the shop's whole view of it; the same push is a no-op."""
+    wanted = _canonical(data)
+    digest = _digest(wanted)
+    products = catalog_service.products_by_sku(session, (line.sku for line in data.lines))
+    _check_order(data, products)
+
+    order = repository.get_by_number(session, number, for_update=True)
+    if order is None:
+        created = _create(
+            session,
+            actor=actor,
+            number=number,
+            data=data,
+            digest=digest,
+            wanted=wanted,
+            products=products,
+        )
+        if created is not None:
+            return OrderWrite("created", load_view(session, created))
+        # A concurrent push created this number first: ours is an update of theirs.
+        order = repository.get_by_number(session, number, for_update=True)
+        if order is None:  # pragma: no cover - the unique index said it exists
+            raise RuntimeError(f"order {number} vanished")
+    if order.content_hash == digest:
+        return OrderWrite("unchanged", load_view(session, order))
+    return _update(
+        session,
+        actor=actor,
+        order=order,
+        data=data,
+        digest=digest,
+        wanted=wanted,
+        products=products,
+    )
+
+
+def _check_order(data: OrderPut, products: dict[str, Product]) -> None:
+    """Rules across fields, reported together with their locations; raises FieldErrors."""
+    errors: list[tuple[tuple[str | int, ...], str, str]] = []
+    subtotal = 0
+    for index, line in enumerate(data.lines):
+        loc: tuple[str | int, ...] = ("body", "lines", index)
+        product = products.get(line.sku)
+        if product is None:
+            errors.append(
+                (
+                    (*loc, "sku"),
+                    f"Unknown SKU {line.sku!r}: push the product first (PUT /api/v1/products/"
+                    f"{line.sku}).",
+                    "unknown_sku",
+                )
+            )
+        elif product.currency != data.currency:
+            errors.append(
+                (
+                    (*loc, "sku"),
+                    f"Product {line.sku!r} is priced in {product.currency}, the order is in "
+                    f"{data.currency}.",
+                    "currency_mismatch",
+                )
+            )
+        line_total = line.unit_price_minor * line.quantity
+        if line_total > INT32_MAX:
+            errors.append(((*loc, "quantity"), "The line total is too large.", "too_large"))
+        subtotal += line_total
+    totals = data.totals
+    if totals.subtotal_minor != subtotal:
+        errors.append(
+            (
+                ("body", "totals", "subtotal_minor"),
+                f"subtotal_minor is {totals.subtotal_minor} but the lines add up to {subtotal}.",
+                "subtotal_mismatch",
+            )
+        )
+    expected = totals.subtotal_minor + totals.shipping_minor - totals.discount_minor
+    if totals.total_minor != expected:
+        errors.append(
+            (
+                ("body", "totals", "total_minor"),
+                f"total_minor is {totals.total_minor} but subtotal + shipping - discount is "
+                f"{expected}.",
+                "total_mismatch",
+            )
+        )
+    if data.placed_at > clock.now() + MAX_CLOCK_SKEW:
+        errors.append((("body", "placed_at"), "placed_at is in the future.", "in_future"))
+    if errors:
+        raise FieldErrors(errors)
+
+
+def _create(
+    session: Session,
+    *,
+    actor: Actor,
+    number: str,
+    data: OrderPut,
+    digest: str,
+    wanted: dict[str, Any],
+    products: dict[str, Product],
+) -> Order | None:
+    """Insert a new order; None when a concurrent push inserted the same number first."""
+    if data.status == "packing":
+        raise FieldErrors(
+            [
+                (
+                    ("body", "status"),
+                    "An order enters packing only through the packing claim "
+                    "(POST /api/v1/orders/{number}/packing).",
+                    "packing_needs_claim",
+                )
+            ]
+        )
+    customer = customers_service.upsert_customer(session, data=data.customer).customer
+    assert customer.id is not None
+    order = Order(
+        number=number,
+        customer_id=customer.id,
+        status=data.status,
+        version=1,
+        currency=data.currency,
+        subtotal_minor=data.totals.subtotal_minor,
+        shipping_minor=data.totals.shipping_minor,
+        discount_minor=data.totals.discount_minor,
+        tax_minor=data.totals.tax_minor,
+        total_minor=data.totals.total_minor,
+        locale=data.locale,
+        payment_reference=data.payment_reference,
+        placed_at=data.placed_at,
+        # What the shop says is the state as of placing; any later event may move it on.
+        status_at=data.placed_at,
+        content_hash=digest,
+    )
+    if not repository.insert_order(session, order):
+        return None
+    assert order.id is not None
+    repository.add_all(session, _line_rows(order.id, wanted["lines"], products))
+    repository.add_all(
+        session,
+        (
+            _address_row(order.id, kind, wanted[f"{kind}_address"])
+            for kind in ADDRESS_KINDS
+            if wanted[f"{kind}_address"] is not None
+        ),
+    )
+    repository.flush(session)
+    activity.record(
+        session,
+        actor=actor,
+        kind="order.created",
+        order_id=order.id,
+        customer_id=customer.id,
+        occurred_at=order.placed_at,
+        data={"number": number, "status": order.status, "version": 1},
+    )
+    return order
+
+
+def _update(
+    session: Session,
+    *,
+    actor: Actor,
+    order: Order,
+    data: OrderPut,
+    digest: str,
+    wanted: dict[str, Any],
+    products: dict[str, Product],
+) -> OrderWrite:
+    assert order.id is not None
+    view = load_view(session, order)
+    stored = _stored_canonical(view)
+    changed = [part for part in ORDER_PARTS if wanted[part] != stored[part]]
+    # Decide everything before writing anything: a refusal must leave no trace.
+    if any(part != "status" for part in changed):
+        decision = policy.can_update_content(order.status)
+        if not decision.ok:
+            raise OrderLocked(
+                f"Order {order.number} cannot be changed. {decision.message}",
+                reason=decision.reason_code,
+            )
+    old_status = order.status
+    if "status" in changed:
+        _check_transition(order, data.status)
+
+    upsert = customers_service.upsert_customer(session, data=data.customer)
+    # A frozen order stays as it is; the customer's own record still follows the shop's data.
+    if (
+        upsert.result != "unchanged"
+        and "customer_email" not in changed
+        and policy.can_update_content(order.status).ok
+    ):
+        changed.append("customer")
+    order.content_hash = digest
+    if not changed:
+        repository.flush(session)
+        return OrderWrite("unchanged", view)
+
+    now = clock.now()
+    assert upsert.customer.id is not None
+    order.customer_id = upsert.customer.id
+    order.currency = data.currency
+    order.subtotal_minor = data.totals.subtotal_minor
+    order.shipping_minor = data.totals.shipping_minor
+    order.discount_minor = data.totals.discount_minor
+    order.tax_minor = data.totals.tax_minor
+    order.total_minor = data.totals.total_minor
+    order.placed_at = data.placed_at
+    order.payment_reference = data.payment_reference
+    order.locale = data.locale
+    if "lines" in changed:
+        _replace_lines(session, order.id, view.lines, wanted["lines"], products)
+    for kind in ADDRESS_KINDS:
+        if f"{kind}_address" in changed:
+            _replace_address(
+                session, order.id, kind, view.addresses.get(kind), wanted[f"{kind}_address"]
+            )
+    if "status" in changed:
+        order.status = data.status
+        order.status_at = max(now, order.status_at)
+    order.version += 1
+    order.updated_at = now
+    repository.flush(session)
+    activity.record(
+        session,
+        actor=actor,
+        kind="order.updated",
+        order_id=order.id,
+        customer_id=order.customer_id,
+        data={"number": order.number, "version": order.version, "changed": changed},
+    )
+    if "status" in changed:
+        activity.record(
+            session,
+            actor=actor,
+            kind="order.status_changed",
+            order_id=order.id,
+            customer_id=order.customer_id,
+            occurred_at=order.status_at,
+            data={
+                "from": old_status,
+                "to": order.status,
+                "version": order.version,
+                "via": "order_push",
+            },
+        )
+    return OrderWrite("updated", load_view(session, order))
+
+
+def _replace_lines(
+    session: Session,
+    order_id: int,
+    current: list[OrderLine],
+    wanted: list[dict[str, Any]],
+    products: dict[str, Product],
+) -> None:
+    """Rewrite lines in place by line number, so rows others refer to keep their ids."""
+    by_no = {line.line_no: line for line in current}
+    fresh = _line_rows(order_id, wanted, products)
+    for row in fresh:
+        existing = by_no.pop(row.line_no, None)
+        if existing is None:
+            repository.add_all(session, [row])
+            continue
+        for field in (
+            "product_id",
+            "sku",
+            "name",
+            "unit_price_minor",
+            "quantity",
+            "tax_rate_bp",
+            "total_minor",
+        ):
+            setattr(existing, field, getattr(row, field))
+    repository.delete_all(session, by_no.values())
+
+
+def _replace_address(
+    session: Session,
+    order_id: int,
+    kind: str,
+    current: OrderAddress | None,
+    wanted: dict[str, Any] | None,
+) -> None:
+    if wanted is None:
+        if current is not None:
+            repository.delete_all(session, [current])
+        return
+    if current is None:
+        repository.add_all(session, [_address_row(order_id, kind, wanted)])
+        return
+    for field, value in wanted.items():
+        setattr(current, field, value)
+
+
+def _line_rows(
+    order_id: int, lines: list[dict[str, Any]], products: dict[str, Product]
+) -> list[OrderLine]:
+    return [
+        OrderLine(
+            order_id=order_id,
+            line_no=line_no,
+            product_id=products[line["sku"]].id,
+            total_minor=line["unit_price_minor"] * line["quantity"],
+            **line,
+        )
+        for line_no, line in enumerate(lines, start=1)
+    ]
+
+
+def _address_row(order_id: int, kind: str, fields: dict[str, Any]) -> OrderAddress:
+    return OrderAddress(order_id=order_id, kind=kind, **fields)
+
+
+# --- canonical form: what "the same order" means ----------------------------------------------
+
+
+def _address(address: AddressIn | OrderAddress | None) -> dict[str, Any] | None:
+    if address is None:
+        return None
+    return {
+        "name": address.name,
+        "line1": address.line1,
+        "line2": address.line2 or None,
+        "postcode": address.postcode,
+        "city": address.city,
+        "region": address.region or None,
+        "country": address.country,
+        "phone": address.phone or None,
+    }
+
+
+def _canonical(data: OrderPut) -> dict[str, Any]:
+    return {
+        "customer_email": data.customer.email,
+        "customer_profile": {
+            "name": data.customer.name,
+            "phone": data.customer.phone,
+            "locale": data.customer.locale,
+        },
+        "shipping_address": _address(data.shipping_address),
+        "billing_address": _address(data.billing_address),
+        "lines": [
+            {
+                "sku": line.sku,
+                "name": line.name,
+                "unit_price_minor": line.unit_price_minor,
+                "quantity": line.quantity,
+                "tax_rate_bp": basis_points(line.tax_rate),
+            }
+            for line in data.lines
+        ],
+        "totals": data.totals.model_dump(),
+        "currency": data.currency,
+        "placed_at": _iso(data.placed_at),
+        "payment_reference": data.payment_reference,
+        "locale": data.locale,
+        "status": data.status,
+    }
+
+
+def _stored_canonical(view: OrderView) -> dict[str, Any]:
+    order = view.order
+    return {
+        "customer_email": view.customer.email,
+        "shipping_address": _address(view.addresses.get("shipping")),
+        "billing_address": _address(view.addresses.get("billing")),
+        "lines": [
+            {
+                "sku": line.sku,
+                "name": line.name,
+                "unit_price_minor": line.unit_price_minor,
+                "quantity": line.quantity,
+                "tax_rate_bp": line.tax_rate_bp,
+            }
+            for line in view.lines
+        ],
+        "totals": {
+            "subtotal_minor": order.subtotal_minor,
+            "shipping_minor": order.shipping_minor,
+            "discount_minor": order.discount_minor,
+            "tax_minor": order.tax_minor,
+            "total_minor": order.total_minor,
+        },
+        "currency": order.currency,
+        "placed_at": _iso(order.placed_at),
+        "payment_reference": order.payment_reference,
+        "locale": order.locale,
+        "status": order.status,
+    }
+
+
+def _iso(value: datetime) -> str:
+    return clock.as_utc(value).isoformat()
+
+
+def _digest(canonical: dict[str, Any]) -> str:
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --- status events and the packing claim ------------------------------------------------------
+
+
+def _check_transition(order: Order, target: str) -> None:
+    decision = policy.can_transition(order.status, target)
+    if not decision.ok:
+        raise IllegalTransition(
+            f"Order {order.number} cannot move from {order.status} to {target}. {decision.message}",
+            reason=decision.reason_code,
+        )
+
+
+def change_status(session: Session, *, actor: Actor, number: str, data: StatusChange) -> OrderWrite:
+    """Apply a status event; the same status is a no-op and an older event is only recorded."""
+    at = data.at
+    if at > clock.now() + MAX_CLOCK_SKEW:
+        raise FieldErrors([(("body", "at"), "at is in the future.", "in_future")])
+    order = repository.get_by_number(session, number, for_update=True)
+    if order is None:
+        raise OrderNotFound(f"No order with number {number!r}.")
+    assert order.id is not None
+    if data.status == order.status:
+        return OrderWrite("unchanged", load_view(session, order))
+    if policy.is_stale(order.status_at, at):
+        activity.record(
+            session,
+            actor=actor,
+            kind="order.status_event_stale",
+            order_id=order.id,
+            customer_id=order.customer_id,
+            occurred_at=at,
+            data={
+                "status": data.status,
+                "at": _iso(at),
+                "current_status": order.status,
+                "current_status_at": _iso(order.status_at),
+                "note": data.note,
+            },
+        )
+        return OrderWrite("stale", load_view(session, order))
+    _check_transition(order, data.status)
+    old_status = order.status
+    order.status = data.status
+    order.status_at = at
+    order.version += 1
+    order.updated_at = clock.now()
+    repository.flush(session)
+    activity.record(
+        session,
+        actor=actor,
+        kind="order.status_changed",
+        order_id=order.id,
+        customer_id=order.customer_id,
+        occurred_at=at,
+        data={"from": old_status, "to": order.status, "version": order.version, "note": data.note},
+    )
+    return OrderWrite("updated", load_view(session, order))
+
+
+def claim_for_packing(session: Session, *, actor: Actor, number: str) -> OrderView:
+    """The warehouse claims the order: under a row lock it moves to packing, content frozen."""
+    # The row lock makes a concurrent claim or push wait for our commit (SQLite: the writer lock).
+    order = repository.get_by_number(session, number, for_update=True)
+    if order is None:
+        raise OrderNotFound(f"No order with number {number!r}.")
+    assert order.id is not None
+    decision = policy.can_claim_for_packing(order.status)
+    if not decision.ok:
+        error: type[AppError] = {
+            "not_paid": OrderNotPaid,
+            "cancelled": OrderCancelled,
+        }.get(decision.reason_code or "", AlreadyClaimed)
+        raise error(
+            f"Order {order.number} cannot be claimed. {decision.message}",
+            reason=decision.reason_code,
+        )
+    now = clock.now()
+    old_status = order.status
+    order.status = "packing"
+    order.packing_claimed_at = now
+    order.status_at = max(now, order.status_at)
+    order.version += 1
+    order.updated_at = now
+    repository.flush(session)
+    activity.record(
+        session,
+        actor=actor,
+        kind="order.status_changed",
+        order_id=order.id,
+        customer_id=order.customer_id,
+        occurred_at=order.status_at,
+        data={
+            "from": old_status,
+            "to": "packing",
+            "version": order.version,
+            "via": "packing_claim",
+        },
+    )
+    # Lines and addresses are read after the lock: exactly what the warehouse must pack.
+    return load_view(session, order)
