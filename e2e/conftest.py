@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+
 from tests.conftest import backend, database_urls, db_url  # noqa: F401  (shared fixtures)
 from tests.servers import smtp_fixture  # noqa: F401
 

@@ -35,6 +35,24 @@ class ShopperSession(SQLModel, table=True):
     last_seen_at: datetime = utc_field(nullable=False)
     expires_at: datetime = utc_field(nullable=False)
     revoked_at: datetime | None = utc_field()
+    # Last time this session proved access to the customer's email (a link or an emailed code);
+    # changing where goods go needs a recent proof.
+    verified_at: datetime | None = utc_field()
+
+
+class AccessCode(SQLModel, table=True):
+    """A 6-digit one-time code emailed to the order's address (stored hashed)."""
+
+    __tablename__ = "access_codes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    session_id: int = Field(foreign_key="shopper_sessions.id", index=True)
+    code_hash: str = Field(max_length=64)
+    attempts: int = 0
+    created_at: datetime = created_at_field()
+    expires_at: datetime = utc_field(nullable=False)
+    used_at: datetime | None = utc_field()
 
 
 class RateLimitHit(SQLModel, table=True):

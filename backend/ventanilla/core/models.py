@@ -38,10 +38,12 @@ def metadata() -> Any:
     from ventanilla.activity import models as _activity  # noqa: F401
     from ventanilla.apikeys import models as _apikeys  # noqa: F401
     from ventanilla.catalog import models as _catalog  # noqa: F401
+    from ventanilla.changes import models as _changes  # noqa: F401
     from ventanilla.customers import models as _customers  # noqa: F401
     from ventanilla.invoices import models as _invoices  # noqa: F401
     from ventanilla.orders import models as _orders  # noqa: F401
     from ventanilla.outbox import models as _outbox  # noqa: F401
+    from ventanilla.payments import models as _payments  # noqa: F401
     from ventanilla.shipping import models as _shipping  # noqa: F401
 
     return SQLModel.metadata

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 16d74e61c9aa
+Revision ID: 5104263b6106
 Revises: 
-Create Date: 2026-11-23 01:10:12.341549
+Create Date: 2026-11-23 01:40:04.092439
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import ventanilla.core.types
 
-revision: str = '16d74e61c9aa'
+revision: str = '5104263b6106'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -74,6 +74,13 @@ def upgrade() -> None:
     sa.Column('window_start', ventanilla.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('count', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_rate_limits'))
+    )
+    op.create_table('stripe_events',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('type', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('received_at', ventanilla.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('processed_at', ventanilla.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stripe_events'))
     )
     op.create_table('webhook_endpoints',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -217,6 +224,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_order_addresses_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_order_addresses_postcode'), ['postcode'], unique=False)
 
+    op.create_table('order_changes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('active_order_id', sa.Integer(), nullable=True),
+    sa.Column('base_version', sa.Integer(), nullable=False),
+    sa.Column('actor_type', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('actor_id', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=True),
+    sa.Column('on_behalf_of', sa.Integer(), nullable=True),
+    sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+    sa.Column('old_total_minor', sa.Integer(), nullable=False),
+    sa.Column('new_total_minor', sa.Integer(), nullable=False),
+    sa.Column('difference_minor', sa.Integer(), nullable=False),
+    sa.Column('settlement', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('new_address', sa.JSON(), nullable=True),
+    sa.Column('preview', sa.JSON(), nullable=False),
+    sa.Column('decline_code', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
+    sa.Column('created_at', ventanilla.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', ventanilla.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_order_changes_order_id_orders')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_order_changes')),
+    sa.UniqueConstraint('active_order_id', name=op.f('uq_order_changes_active_order_id'))
+    )
+    with op.batch_alter_table('order_changes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_order_changes_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_order_changes_status'), ['status'], unique=False)
+
     op.create_table('order_lines',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
@@ -265,6 +300,7 @@ def upgrade() -> None:
     sa.Column('last_seen_at', ventanilla.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('expires_at', ventanilla.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('revoked_at', ventanilla.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('verified_at', ventanilla.core.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_shopper_sessions_customer_id_customers')),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_shopper_sessions_order_id_orders')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shopper_sessions'))
@@ -290,6 +326,66 @@ def upgrade() -> None:
     with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
         batch_op.create_index('ix_webhook_deliveries_endpoint_id_id', ['endpoint_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_webhook_deliveries_message_id'), ['message_id'], unique=False)
+
+    op.create_table('access_codes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('code_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('created_at', ventanilla.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', ventanilla.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', ventanilla.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_access_codes_customer_id_customers')),
+    sa.ForeignKeyConstraint(['session_id'], ['shopper_sessions.id'], name=op.f('fk_access_codes_session_id_shopper_sessions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_access_codes'))
+    )
+    with op.batch_alter_table('access_codes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_access_codes_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_access_codes_session_id'), ['session_id'], unique=False)
+
+    op.create_table('order_change_actions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('change_id', sa.Integer(), nullable=False),
+    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('line_no', sa.Integer(), nullable=True),
+    sa.Column('sku', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('quantity_before', sa.Integer(), nullable=False),
+    sa.Column('quantity_after', sa.Integer(), nullable=False),
+    sa.Column('unit_price_minor', sa.Integer(), nullable=False),
+    sa.Column('tax_rate_bp', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['change_id'], ['order_changes.id'], name=op.f('fk_order_change_actions_change_id_order_changes')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_order_change_actions'))
+    )
+    with op.batch_alter_table('order_change_actions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_order_change_actions_change_id'), ['change_id'], unique=False)
+
+    op.create_table('payment_ledger',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('change_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('amount_minor', sa.Integer(), nullable=False),
+    sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('provider_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.Column('client_secret', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', ventanilla.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('created_at', ventanilla.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', ventanilla.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['change_id'], ['order_changes.id'], name=op.f('fk_payment_ledger_change_id_order_changes')),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_payment_ledger_order_id_orders')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_ledger')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_payment_ledger_idempotency_key'))
+    )
+    with op.batch_alter_table('payment_ledger', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_ledger_change_id'), ['change_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payment_ledger_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payment_ledger_status'), ['status'], unique=False)
 
     op.create_table('shipment_lines',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -333,6 +429,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_shipment_lines_order_line_id'))
 
     op.drop_table('shipment_lines')
+    with op.batch_alter_table('payment_ledger', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payment_ledger_status'))
+        batch_op.drop_index(batch_op.f('ix_payment_ledger_order_id'))
+        batch_op.drop_index(batch_op.f('ix_payment_ledger_change_id'))
+
+    op.drop_table('payment_ledger')
+    with op.batch_alter_table('order_change_actions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_order_change_actions_change_id'))
+
+    op.drop_table('order_change_actions')
+    with op.batch_alter_table('access_codes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_access_codes_session_id'))
+        batch_op.drop_index(batch_op.f('ix_access_codes_customer_id'))
+
+    op.drop_table('access_codes')
     with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_webhook_deliveries_message_id'))
         batch_op.drop_index('ix_webhook_deliveries_endpoint_id_id')
@@ -353,6 +464,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_order_lines_order_id'))
 
     op.drop_table('order_lines')
+    with op.batch_alter_table('order_changes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_order_changes_status'))
+        batch_op.drop_index(batch_op.f('ix_order_changes_order_id'))
+
+    op.drop_table('order_changes')
     with op.batch_alter_table('order_addresses', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_order_addresses_postcode'))
         batch_op.drop_index(batch_op.f('ix_order_addresses_order_id'))
@@ -389,6 +505,7 @@ def downgrade() -> None:
 
     op.drop_table('orders')
     op.drop_table('webhook_endpoints')
+    op.drop_table('stripe_events')
     op.drop_table('rate_limits')
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_products_sku'))
