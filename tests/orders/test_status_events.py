@@ -196,3 +196,20 @@ class TestStatusEventRefused:
         assert response.status_code == 422
         assert response.json()["detail"][0]["loc"] == ["body", "at"]
         assert snapshot(engine) == before
+
+
+class TestStatusEventForwardButOlder:
+    def test_packed_dated_before_the_claim_still_moves_the_order_forward(
+        self, store: TestClient, engine: Engine, order_in: Any
+    ) -> None:
+        order = order_in("paid")
+        claim = store.post(f"/api/v1/orders/{order.number}/packing")
+        assert claim.status_code == 200
+        claimed_at = reload(engine, order.number).status_at
+        # The warehouse's clock runs a second behind ours.
+        response = post(
+            store, order.number, "packed", (claimed_at - timedelta(seconds=1)).isoformat()
+        )
+        assert (response.status_code, response.json()["result"]) == (200, "updated")
+        stored = reload(engine, order.number)
+        assert (stored.status, stored.status_at) == ("packed", claimed_at)

@@ -512,7 +512,12 @@ def change_status(session: Session, *, actor: Actor, number: str, data: StatusCh
     assert order.id is not None
     if data.status == order.status:
         return OrderWrite("unchanged", load_view(session, order))
-    if policy.is_stale(order.status_at, at):
+    # Older than the newest applied event: recorded only, unless it moves the order forward (a
+    # warehouse whose clock runs a little behind ours still gets its `packed` after the claim).
+    if (
+        policy.is_stale(order.status_at, at)
+        and not policy.can_transition(order.status, data.status).ok
+    ):
         activity.record(
             session,
             actor=actor,
@@ -532,7 +537,7 @@ def change_status(session: Session, *, actor: Actor, number: str, data: StatusCh
     _check_transition(order, data.status)
     old_status = order.status
     order.status = data.status
-    order.status_at = at
+    order.status_at = max(order.status_at, at)
     order.version += 1
     order.updated_at = clock.now()
     repository.flush(session)
