@@ -320,19 +320,8 @@ def _update(
         data={"number": order.number, "version": order.version, "changed": changed},
     )
     if "status" in changed:
-        activity.record(
-            session,
-            actor=actor,
-            kind="order.status_changed",
-            order_id=order.id,
-            customer_id=order.customer_id,
-            occurred_at=order.status_at,
-            data={
-                "from": old_status,
-                "to": order.status,
-                "version": order.version,
-                "via": "order_push",
-            },
+        _record_status_move(
+            session, actor=actor, order=order, old_status=old_status, via="order_push"
         )
     return OrderWrite("updated", load_view(session, order))
 
@@ -541,16 +530,31 @@ def change_status(session: Session, *, actor: Actor, number: str, data: StatusCh
     order.version += 1
     order.updated_at = clock.now()
     repository.flush(session)
+    _record_status_move(
+        session, actor=actor, order=order, old_status=old_status, occurred_at=at, note=data.note
+    )
+    return OrderWrite("updated", load_view(session, order))
+
+
+def _record_status_move(
+    session: Session,
+    *,
+    actor: Actor,
+    order: Order,
+    old_status: str,
+    occurred_at: datetime | None = None,
+    **extra: Any,
+) -> None:
+    """The timeline entry for a status move; every path that moves the status writes this."""
     activity.record(
         session,
         actor=actor,
         kind="order.status_changed",
         order_id=order.id,
         customer_id=order.customer_id,
-        occurred_at=at,
-        data={"from": old_status, "to": order.status, "version": order.version, "note": data.note},
+        occurred_at=occurred_at or order.status_at,
+        data={"from": old_status, "to": order.status, "version": order.version, **extra},
     )
-    return OrderWrite("updated", load_view(session, order))
 
 
 def claim_for_packing(session: Session, *, actor: Actor, number: str) -> OrderView:
@@ -578,19 +582,8 @@ def claim_for_packing(session: Session, *, actor: Actor, number: str) -> OrderVi
     order.version += 1
     order.updated_at = now
     repository.flush(session)
-    activity.record(
-        session,
-        actor=actor,
-        kind="order.status_changed",
-        order_id=order.id,
-        customer_id=order.customer_id,
-        occurred_at=order.status_at,
-        data={
-            "from": old_status,
-            "to": "packing",
-            "version": order.version,
-            "via": "packing_claim",
-        },
+    _record_status_move(
+        session, actor=actor, order=order, old_status=old_status, via="packing_claim"
     )
     # Lines and addresses are read after the lock: exactly what the warehouse must pack.
     return load_view(session, order)
