@@ -266,7 +266,7 @@ def _order(
     }[status]
     placed_at = (now - timedelta(hours=age_hours)).replace(microsecond=0)
     chosen = rng.sample([p for p in PRODUCTS if p[3] > 0 or rng.random() < 0.1], rng.randint(1, 4))
-    lines = []
+    lines: list[dict[str, Any]] = []
     for sku, name, price, _stock, _final in chosen:
         lines.append(
             {
@@ -280,7 +280,7 @@ def _order(
     subtotal = sum(line["unit_price_minor"] * line["quantity"] for line in lines)
     shipping = 0 if subtotal >= 5000 else 495
     total = subtotal + shipping
-    tax = total - round(total / 1.21)
+    tax = total - _net(total)
     number = f"LP-{n}"
     payload = {
         "customer": {k: person[k] for k in ("email", "name", "phone", "locale")},
@@ -339,6 +339,11 @@ def _order(
     return order
 
 
+def _net(gross_minor: int) -> int:
+    """The net part of a price with 21 % VAT included, rounded half up, in integers."""
+    return (gross_minor * 200 + 121) // 242
+
+
 def _invoice(
     number: str,
     person: dict[str, Any],
@@ -349,7 +354,7 @@ def _invoice(
     inv_lines = []
     for line in lines:
         total = line["unit_price_minor"] * line["quantity"]
-        net = round(total / 1.21)
+        net = _net(total)
         inv_lines.append(
             {
                 "description": line["name"],
@@ -362,7 +367,7 @@ def _invoice(
             }
         )
     if shipping:
-        net = round(shipping / 1.21)
+        net = _net(shipping)
         inv_lines.append(
             {
                 "description": "Gastos de envío",
