@@ -105,7 +105,7 @@ def seed(url: str, orders: int) -> tuple[str, list[str], str]:
                         "subtotal_minor": total,
                         "shipping_minor": 0,
                         "discount_minor": 0,
-                        "tax_minor": total - round(total / 1.21),
+                        "tax_minor": total - (total * 200 + 121) // 242,
                         "total_minor": total,
                         "locale": "es",
                         "placed_at": placed,
