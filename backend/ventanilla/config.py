@@ -75,8 +75,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     db_pool_size: int = 20
 
+    # Stripe: refunds and extra payments for order changes. No secret key = no Stripe: changes
+    # are applied with the difference recorded for the shop to settle.
     stripe_secret_key: SecretStr | None = None
-    stripe_api_base: str | None = None
+    stripe_publishable_key: str | None = None
+    stripe_api_base: str | None = None  # tests: localstripe on loopback
+    stripe_js_url: str = "https://js.stripe.com/v3/"
+    stripe_webhook_secret: SecretStr | None = None  # whsec_… of the webhook endpoint
+    stripe_timeout_seconds: float = 20.0
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

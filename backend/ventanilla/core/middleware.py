@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ventanilla.config import get_settings
 
 
 class BodyTooLarge(Exception):
@@ -76,7 +79,11 @@ async def _too_large(send: Send, max_bytes: int) -> None:
 
 
 class SecurityHeadersMiddleware:
-    """Headers on every response; a strict CSP with a per-request nonce on HTML."""
+    """Headers on every response; a strict CSP with a per-request nonce on HTML.
+
+    A page that loads Stripe.js calls `allow_payment_scripts(request)`: only that response's CSP
+    names the payment origins (script, frame and connect), every other page stays strict.
+    """
 
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
@@ -87,7 +94,8 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         nonce = secrets.token_urlsafe(16)
-        scope.setdefault("state", {})["csp_nonce"] = nonce
+        state = scope.setdefault("state", {})
+        state["csp_nonce"] = nonce
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -100,7 +108,13 @@ class SecurityHeadersMiddleware:
                     (b"cross-origin-opener-policy", b"same-origin"),
                 ]
                 if content_type.startswith(b"text/html"):
-                    extra.append((b"content-security-policy", csp(nonce).encode()))
+                    origins = (
+                        payment_origins(get_settings().stripe_js_url)
+                        if state.get(PAYMENT_SCRIPTS)
+                        else ()
+                    )
+                    policy = csp(nonce, script=origins, frame=origins, connect=origins)
+                    extra.append((b"content-security-policy", policy.encode()))
                     extra.append((b"x-frame-options", b"DENY"))
                     extra.append(
                         (b"permissions-policy", b"camera=(), microphone=(), geolocation=()")
@@ -118,20 +132,48 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def csp(nonce: str) -> str:
-    return "; ".join(
-        [
-            "default-src 'self'",
-            f"script-src 'self' 'nonce-{nonce}'",
-            "style-src 'self'",
-            "img-src 'self' https: data:",
-            "connect-src 'self'",
-            "form-action 'self'",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "frame-ancestors 'none'",
-        ]
-    )
+def csp(
+    nonce: str,
+    *,
+    script: tuple[str, ...] = (),
+    frame: tuple[str, ...] = (),
+    connect: tuple[str, ...] = (),
+) -> str:
+    """The policy; extra origins (Stripe.js on the pay page) widen only their directive."""
+    directives = [
+        "default-src 'self'",
+        " ".join(["script-src 'self'", f"'nonce-{nonce}'", *script]),
+        "style-src 'self'",
+        "img-src 'self' https: data:",
+        " ".join(["connect-src 'self'", *connect]),
+        "form-action 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+    if frame:
+        directives.insert(5, " ".join(["frame-src", *frame]))
+    return "; ".join(directives)
+
+
+PAYMENT_SCRIPTS = "csp_payment_scripts"
+
+
+def allow_payment_scripts(request: Any) -> None:
+    """Let this response's page load Stripe.js (see SecurityHeadersMiddleware)."""
+    setattr(request.state, PAYMENT_SCRIPTS, True)
+
+
+def payment_origins(js_url: str) -> tuple[str, ...]:
+    """The origins Stripe.js needs: where it is served from, plus Stripe's API and 3-D Secure
+    frames when it is the real one (localstripe's stand-in calls back to its own origin)."""
+    parts = urlsplit(js_url)
+    if not parts.scheme or not parts.netloc:
+        return ()
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if parts.netloc == "js.stripe.com":
+        return (origin, "https://api.stripe.com", "https://hooks.stripe.com")
+    return (origin,)
 
 
 def nonce_of(scope_state: Any) -> str:

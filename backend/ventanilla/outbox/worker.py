@@ -11,6 +11,9 @@ outside world:
    one scheduled by `policy.retry_delay` (exponential backoff with jitter; the schedule is in its
    docstring), or `dead` after `outbox_max_attempts`. Dead messages stay in the table.
 
+Each pass first makes the due Stripe refunds (`payments.service.execute_refunds`, same claim /
+call outside a transaction / record pattern), so one worker process does all outward retries.
+
 Delivery is at least once: a worker that dies between sending and recording sends the message again
 when its lease runs out. Receivers drop the duplicate by its id, which never changes (the
 `webhook-id` header, the email's Message-ID).
@@ -75,8 +78,9 @@ def lease_for(settings: Settings, limit: int) -> timedelta:
 
 
 def drain_once(now: datetime | None = None, limit: int = BATCH) -> int:
-    """Send what is due; returns how many messages were attempted."""
+    """Retry due refunds, then send what is due; returns how many messages were attempted."""
     settings = get_settings()
+    _execute_refunds(now)
     claimed = _claim(now or clock.now(), limit, settings)
     if not claimed:
         return 0
@@ -103,6 +107,16 @@ def drain_once(now: datetime | None = None, limit: int = BATCH) -> int:
         if webhook_client is not None:
             webhook_client.close()
     return len(claimed)
+
+
+def _execute_refunds(now: datetime | None) -> None:
+    # First, so that a refund given up on has its email to the shop sent in this same pass.
+    from ventanilla.payments import service as payments_service
+
+    try:
+        payments_service.execute_refunds(now=now)
+    except Exception:
+        log.exception("refunds: pass failed")
 
 
 def _claim(now: datetime, limit: int, settings: Settings) -> list[Claimed]:
