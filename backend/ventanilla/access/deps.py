@@ -14,14 +14,23 @@ from fastapi import Depends, Request
 
 from ventanilla.access import policy, service
 from ventanilla.access.exceptions import NoShopperSession, OrderNotFound
+from ventanilla.access.models import ShopperSession
 from ventanilla.config import get_settings
+from ventanilla.core.actors import Actor
 from ventanilla.core.deps import SAFE_METHODS, SessionDep
 from ventanilla.customers.models import Customer
 from ventanilla.db import session_scope
 from ventanilla.orders import repository as orders_repository
 from ventanilla.orders.models import Order
 
-__all__ = ["CurrentCustomer", "OwnedOrder", "OrderNotFound", "session_token"]
+__all__ = [
+    "CurrentCustomer",
+    "CurrentShopperSession",
+    "OwnedOrder",
+    "OrderNotFound",
+    "ShopperActor",
+    "session_token",
+]
 
 
 def session_token(request: Request) -> str | None:
@@ -56,3 +65,22 @@ def owned_order(number: str, customer: CurrentCustomer, session: SessionDep) -> 
 
 
 OwnedOrder = Annotated[Order, Depends(owned_order)]
+
+
+def current_shopper_session(request: Request, customer: CurrentCustomer) -> ShopperSession:
+    """The session record behind the request (how it started, its proof of email access)."""
+    record: ShopperSession = request.state.shopper_session
+    return record
+
+
+CurrentShopperSession = Annotated[ShopperSession, Depends(current_shopper_session)]
+
+
+def shopper_actor(record: CurrentShopperSession, customer: CurrentCustomer) -> Actor:
+    """Who writes: the customer, or the agent acting for them ("act as customer")."""
+    if record.via == "agent":
+        return Actor("agent", record.agent_id, on_behalf_of=customer.id)
+    return Actor.customer(customer.id or 0)
+
+
+ShopperActor = Annotated[Actor, Depends(shopper_actor)]

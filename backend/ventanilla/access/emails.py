@@ -70,3 +70,31 @@ def link_email(
         "</body></html>"
     )
     return Email(subject=subject, text=text, html=html)
+
+
+def code_email(
+    *, locale: str, shop_name: str, customer_name: str, code: str, minutes: int
+) -> Email:
+    """The email with a one-time code that proves the shopper reads this mailbox."""
+    with _locale(locale):
+        subject = _("Your %(shop)s code: %(code)s", shop=shop_name, code=code)
+        subject = " ".join(subject.split())
+        greeting = _("Hello %(name)s,", name=customer_name)
+        intro = _("Type this code on the page to confirm it is you:")
+        validity = _("The code works for %(minutes)s minutes.", minutes=minutes)
+        ignore = _(
+            "If you did not ask for it, someone may be trying to change your order: do not "
+            "share the code with anyone. Nothing changes without it."
+        )
+    text = f"{greeting}\n\n{intro}\n\n    {code}\n\n{validity}\n\n{ignore}\n\n{shop_name}\n"
+    html = (
+        f'<!doctype html><html lang="{escape(locale)}"><body>'
+        f"<p>{escape(greeting)}</p>"
+        f"<p>{escape(intro)}</p>"
+        f'<p style="font-size:1.5em;font-weight:bold;letter-spacing:0.2em">{escape(code)}</p>'
+        f"<p>{escape(validity)}</p>"
+        f"<p>{escape(ignore)}</p>"
+        f"<p>{escape(shop_name)}</p>"
+        "</body></html>"
+    )
+    return Email(subject=subject, text=text, html=html)

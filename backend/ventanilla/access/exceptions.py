@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ventanilla.core.errors import AppError, NotFound, Unauthorized
+from ventanilla.core.errors import AppError, Unauthorized
+from ventanilla.orders import exceptions as orders_exceptions
 
 
 class NoShopperSession(Unauthorized):
@@ -46,8 +47,13 @@ class LinkRevoked(LinkRejected):
     message = "This link has been withdrawn."
 
 
-class OrderNotFound(NotFound):
-    """Someone else's order and a missing one get the very same answer."""
+# Someone else's order and a missing one get the very same answer: the orders domain's 404.
+OrderNotFound = orders_exceptions.OrderNotFound
 
-    code = "order_not_found"
-    message = "Order not found."
+
+class CodeNotNeeded(AppError):
+    """An agent acting for the customer needs no code (none could reach them anyway)."""
+
+    status_code = 409
+    code = "code_not_needed"
+    message = "An agent acting for the customer does not need a code."

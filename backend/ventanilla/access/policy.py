@@ -63,3 +63,41 @@ def safe_next(value: str | None, default: str = "/") -> str:
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
         return default
     return value
+
+
+# --- proof of access to the customer's email (address changes need a recent one) -----------
+
+# A session started from a link, or a code emailed and typed back, counts for this long.
+PROOF_MAX_AGE = timedelta(hours=24)
+CODE_TTL = timedelta(minutes=10)
+CODE_LENGTH = 6
+CODE_MAX_ATTEMPTS = 5  # per code: after this many tries it is spent, right or wrong
+CODE_SENDS_PER_HOUR = 5  # per customer
+CODE_CHECKS_PER_HOUR = 30  # per session, across codes
+
+
+def email_proof(record: ShopperSession, *, now: datetime) -> str | None:
+    """How this session proves access to the customer's email now: agent, recent, or None."""
+    if record.via == "agent":
+        # The agent acts for the customer and is accountable for it; no code reaches them.
+        return "agent"
+    if record.verified_at is not None and now - as_utc(record.verified_at) <= PROOF_MAX_AGE:
+        return "recent"
+    return None
+
+
+def normalize_code(value: str) -> str:
+    """What a shopper types: spaces and dashes between digits are fine ('123 456')."""
+    return "".join(c for c in value if c not in " -\t")
+
+
+def code_is_well_formed(value: str) -> bool:
+    return len(value) == CODE_LENGTH and value.isascii() and value.isdigit()
+
+
+def mask_email(email: str) -> str:
+    """'lucia.garcia@example.com' -> 'l***@example.com': enough to recognise, not to harvest."""
+    local, at, domain = email.strip().rpartition("@")
+    if not at or not local:
+        return "***"
+    return f"{local[0]}***@{domain}"

@@ -9,7 +9,7 @@ from sqlalchemy import and_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from ventanilla.access.models import LinkUse, ShopperSession
+from ventanilla.access.models import AccessCode, LinkUse, ShopperSession
 from ventanilla.customers.models import Customer
 from ventanilla.orders.models import OrderAddress
 
@@ -100,3 +100,57 @@ def revoke_session(session: Session, *, session_id: int, now: datetime) -> None:
         .where(col(ShopperSession.id) == session_id, col(ShopperSession.revoked_at).is_(None))
         .values(revoked_at=now)
     )
+
+
+# --- one-time codes --------------------------------------------------------------------------
+
+
+def add_access_code(session: Session, code: AccessCode) -> AccessCode:
+    session.add(code)
+    session.flush()
+    return code
+
+
+def latest_access_code(session: Session, *, session_id: int) -> AccessCode | None:
+    """The newest code of a shopper session: sending a new one supersedes the older ones."""
+    stmt = (
+        select(AccessCode)
+        .where(AccessCode.session_id == session_id)
+        .order_by(col(AccessCode.id).desc())
+        .limit(1)
+    )
+    return session.exec(stmt).first()
+
+
+def count_code_attempt(session: Session, *, code_id: int, max_attempts: int) -> int | None:
+    """Count one try of a code atomically; the new count, or None once it has none left."""
+    table = AccessCode.__table__  # type: ignore[attr-defined]
+    stmt = (
+        update(table)
+        .where(
+            table.c.id == code_id,
+            table.c.attempts < max_attempts,
+            table.c.used_at.is_(None),
+        )
+        .values(attempts=table.c.attempts + 1)
+        .returning(table.c.attempts)
+    )
+    value = session.execute(stmt).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def use_access_code(session: Session, *, code_id: int, now: datetime) -> bool:
+    """Spend a code; False if a concurrent request spent it first."""
+    table = AccessCode.__table__  # type: ignore[attr-defined]
+    result = session.execute(
+        update(table)
+        .where(table.c.id == code_id, table.c.used_at.is_(None))
+        .values(used_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_session_verified(session: Session, record: ShopperSession, *, now: datetime) -> None:
+    record.verified_at = now
+    session.add(record)
+    session.flush()

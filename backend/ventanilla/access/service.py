@@ -8,20 +8,22 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
 from ventanilla.access import emails, policy, repository, tokens
 from ventanilla.access.exceptions import (
+    CodeNotNeeded,
     LinkExpired,
     LinkInvalid,
     LinkRejected,
     LinkRevoked,
     LinkSpent,
+    NoShopperSession,
     OrderNotFound,
 )
-from ventanilla.access.models import ShopperSession
+from ventanilla.access.models import AccessCode, ShopperSession
 from ventanilla.activity import service as activity_service
 from ventanilla.config import Settings, get_settings
 from ventanilla.core import clock, i18n, ratelimit
@@ -170,7 +172,17 @@ def open_link(session: Session, *, token: str, previous_session: str | None = No
         raise _refusal(session, claims, order)
     if previous_session:
         end_session(session, token=previous_session)
-    clear = start_session(session, customer_id=customer.id or 0, order_id=order.id, via="link")
+    # The link proves access to the mailbox as of when it was issued (a fresh find-my-order link
+    # is recent proof; the shop's confirmation email from last week is not, and a forwarded or
+    # shared-inbox link should not move goods without a fresh code).
+    issued_at = datetime.fromtimestamp(claims.issued_at, UTC)
+    clear = start_session(
+        session,
+        customer_id=customer.id or 0,
+        order_id=order.id,
+        via="link",
+        verified_at=min(issued_at, now),
+    )
     activity_service.record(
         session,
         actor=Actor.customer(customer.id or 0),
@@ -280,8 +292,13 @@ def start_session(
     order_id: int | None = None,
     via: str = "link",
     agent_id: str | None = None,
+    verified_at: datetime | None = None,
 ) -> str:
-    """Create a server-side session; returns the clear token for the cookie (stored hashed)."""
+    """Create a server-side session; returns the clear token for the cookie (stored hashed).
+
+    `verified_at`: when the shopper last proved access to the customer's email (opening the
+    emailed link does); None means an address change will first ask for an emailed code.
+    """
     settings = get_settings()
     now = clock.now()
     token = secrets.token_urlsafe(32)
@@ -293,6 +310,7 @@ def start_session(
             order_id=order_id,
             via=via,
             agent_id=agent_id,
+            verified_at=verified_at,
             created_at=now,
             last_seen_at=now,
             expires_at=now + timedelta(hours=settings.session_absolute_hours),
@@ -335,3 +353,133 @@ def end_session(session: Session, *, token: str | None) -> None:
     record = repository.session_by_hash(session, hash_session_token(token))
     if record is not None and record.id is not None:
         repository.revoke_session(session, session_id=record.id, now=clock.now())
+
+
+# --- one-time codes: proof of access to the customer's email -----------------------------
+
+
+@dataclass(frozen=True)
+class SentCode:
+    sent_to: str  # the customer's address, masked
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    """The outcome of typing a code. Not an exception: a wrong try must be counted (committed)."""
+
+    ok: bool
+    # code_format | code_missing | code_expired | code_invalid | code_attempts_exhausted
+    reason: str | None = None
+    attempts_left: int = 0
+    verified_until: datetime | None = None
+
+
+def _code_hash(settings: Settings, session_id: int, code: str) -> str:
+    # Keyed: a million codes are quickly tried against a plain hash; not without the secret.
+    message = f"access-code:{session_id}:{code}".encode()
+    return hmac.new(settings.secret_key.get_secret_value().encode(), message, "sha256").hexdigest()
+
+
+def _own_session(shopper_session: ShopperSession, customer: Customer) -> int:
+    if shopper_session.id is None or shopper_session.customer_id != customer.id:
+        raise NoShopperSession()
+    return shopper_session.id
+
+
+def send_access_code(
+    session: Session,
+    *,
+    shopper_session: ShopperSession,
+    customer: Customer,
+    order_id: int | None = None,
+) -> SentCode:
+    """Email a 6-digit code to the customer's own address; only its hash is stored."""
+    settings = get_settings()
+    session_id = _own_session(shopper_session, customer)
+    if shopper_session.via == "agent":
+        raise CodeNotNeeded()
+    ratelimit.enforce(
+        session,
+        [ratelimit.Limit(f"code:send:customer:{customer.id}", policy.CODE_SENDS_PER_HOUR)],
+    )
+    now = clock.now()
+    code = f"{secrets.randbelow(10**policy.CODE_LENGTH):0{policy.CODE_LENGTH}d}"
+    record = repository.add_access_code(
+        session,
+        AccessCode(
+            customer_id=customer.id or 0,
+            session_id=session_id,
+            code_hash=_code_hash(settings, session_id, code),
+            created_at=now,
+            expires_at=now + policy.CODE_TTL,
+        ),
+    )
+    locale = i18n.choose(customer.locale, default=settings.default_locale)
+    message = emails.code_email(
+        locale=locale,
+        shop_name=settings.shop_name,
+        customer_name=customer.name,
+        code=code,
+        minutes=int(policy.CODE_TTL.total_seconds() // 60),
+    )
+    # Always to the address on file: proving access to it is the point.
+    outbox_service.enqueue_email(
+        session, to=customer.email, subject=message.subject, text=message.text, html=message.html
+    )
+    activity_service.record(
+        session,
+        actor=Actor.customer(customer.id or 0),
+        kind="access.code_sent",
+        order_id=order_id,
+        customer_id=customer.id,
+        data={"session_id": session_id, "code_id": record.id},
+    )
+    return SentCode(sent_to=policy.mask_email(customer.email), expires_at=record.expires_at)
+
+
+def verify_access_code(
+    session: Session,
+    *,
+    shopper_session: ShopperSession,
+    customer: Customer,
+    code: str,
+    order_id: int | None = None,
+) -> CodeCheck:
+    """Check a typed code against the session's newest one; right -> the session is verified."""
+    settings = get_settings()
+    session_id = _own_session(shopper_session, customer)
+    typed = policy.normalize_code(code)
+    if not policy.code_is_well_formed(typed):
+        return CodeCheck(False, "code_format")
+    ratelimit.enforce(
+        session,
+        [ratelimit.Limit(f"code:check:session:{session_id}", policy.CODE_CHECKS_PER_HOUR)],
+    )
+    now = clock.now()
+    record = repository.latest_access_code(session, session_id=session_id)
+    if record is None or record.id is None or record.used_at is not None:
+        return CodeCheck(False, "code_missing")
+    if now >= clock.as_utc(record.expires_at):
+        return CodeCheck(False, "code_expired")
+    attempts = repository.count_code_attempt(
+        session, code_id=record.id, max_attempts=policy.CODE_MAX_ATTEMPTS
+    )
+    if attempts is None:
+        return CodeCheck(False, "code_attempts_exhausted")
+    expected = _code_hash(settings, session_id, typed)
+    if not hmac.compare_digest(expected.encode(), record.code_hash.encode()):
+        left = policy.CODE_MAX_ATTEMPTS - attempts
+        return CodeCheck(False, "code_invalid" if left else "code_attempts_exhausted", left)
+    if not repository.use_access_code(session, code_id=record.id, now=now):
+        return CodeCheck(False, "code_missing")  # a concurrent request spent it first
+    repository.mark_session_verified(session, shopper_session, now=now)
+    activity_service.record(
+        session,
+        actor=Actor.customer(customer.id or 0),
+        kind="access.code_verified",
+        order_id=order_id,
+        customer_id=customer.id,
+        data={"session_id": session_id, "code_id": record.id, "attempts": attempts},
+    )
+    return CodeCheck(True, verified_until=now + policy.PROOF_MAX_AGE)
