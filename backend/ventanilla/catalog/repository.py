@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -42,3 +43,53 @@ def insert(session: Session, product: Product) -> bool:
 
 def flush(session: Session) -> None:
     session.flush()
+
+
+# --- stock reservations for order amendments ---------------------------------------------------
+
+
+def reserve_stock(session: Session, product_id: int, quantity: int) -> bool:
+    """Take `quantity` units atomically; False (nothing taken) when fewer are on hand.
+
+    One conditional UPDATE: two transactions asking for the last unit cannot both succeed (the
+    second waits for the first's row lock, then re-checks the condition on the new value).
+    """
+    stmt = (
+        update(Product)
+        .where(col(Product.id) == product_id, col(Product.stock_on_hand) >= quantity)
+        .values(stock_on_hand=Product.stock_on_hand - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    result = session.exec(stmt)
+    _expire(session, product_id)
+    return result.rowcount == 1
+
+
+def release_stock(session: Session, product_id: int, quantity: int) -> None:
+    """Give back units taken by `reserve_stock` (or freed by a lowered quantity)."""
+    stmt = (
+        update(Product)
+        .where(col(Product.id) == product_id)
+        .values(stock_on_hand=Product.stock_on_hand + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    session.exec(stmt)
+    _expire(session, product_id)
+
+
+def _expire(session: Session, product_id: int) -> None:
+    # A Product already loaded in this session must not show the old stock afterwards.
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Product) and obj.id == product_id:
+            session.expire(obj, ["stock_on_hand"])
+
+
+def in_stock(session: Session, *, currency: str, limit: int = 100) -> list[Product]:
+    """Products that can be sold now in `currency`, by name (the "add a product" list)."""
+    stmt = (
+        select(Product)
+        .where(Product.currency == currency, col(Product.stock_on_hand) > 0)
+        .order_by(col(Product.name), col(Product.sku))
+        .limit(limit)
+    )
+    return list(session.exec(stmt).all())

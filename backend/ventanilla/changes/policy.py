@@ -4,9 +4,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from ventanilla.config import ShopPolicy
+from ventanilla.config import ShopPolicy, get_settings
+from ventanilla.core.i18n import N_
+from ventanilla.orders import actions
 from ventanilla.orders.models import Order
+
+# Every reason a change can be refused for, as msgids (pages translate them; the catalogs carry
+# them from here). Policy decisions and the conflicts raised by the services share these codes.
+REFUSAL_MESSAGES = {
+    "cancelled": N_("The order is cancelled."),
+    "packing_started": N_(
+        "The warehouse started packing your order; you can return items after delivery."
+    ),
+    "packing_started_at": N_(
+        "The warehouse started packing your order at %(time)s; you can return items after delivery."
+    ),
+    "already_shipped": N_(
+        "Your order has already left the warehouse; you can return items after delivery."
+    ),
+    "not_editable": N_("This order can no longer be changed online."),
+    "edit_window_closed": N_("Orders can be changed up to %(hours)s hours after they are placed."),
+    "order_changed": N_(
+        "The order changed while you were editing it. Please review it and try again."
+    ),
+    "change_in_progress": N_(
+        "Another change to this order is in progress. Finish or cancel it first."
+    ),
+    "payment_failed": N_("The payment did not go through, so your order was not changed."),
+    "expired": N_("This change was not confirmed in time, so it was withdrawn."),
+}
 
 
 @dataclass(frozen=True)
@@ -22,31 +50,49 @@ class Decision:
         return cls(True)
 
 
+def _no(code: str) -> Decision:
+    return Decision(False, code, REFUSAL_MESSAGES[code])
+
+
+def _shop_time(at: datetime, now: datetime) -> str:
+    """10:42 today, 20/11 10:42 before: in the shop's time zone, readable in es and en."""
+    tz = ZoneInfo(get_settings().timezone)
+    local, today = at.astimezone(tz), now.astimezone(tz)
+    return local.strftime("%H:%M" if local.date() == today.date() else "%d/%m %H:%M")
+
+
+def edit_action(ctx: actions.ActionContext) -> actions.Decision:
+    """The "what you can do now" answer for changing an order (address or items): no queries."""
+    decision = can_edit(ctx.order, now=ctx.now, policy=get_settings().policy())
+    if decision.ok:
+        return actions.Decision.yes()
+    return actions.Decision.no(decision.message, decision.params)
+
+
 def can_edit(order: Order, *, now: datetime, policy: ShopPolicy) -> Decision:
     """May the shopper change the address or the items of `order` now (shop policy cut-off)?"""
     if order.status == "cancelled":
-        return Decision(False, "cancelled", "The order is cancelled.")
+        return _no("cancelled")
     if order.status not in policy.editable_statuses:
         if order.status in ("packing", "packed"):
-            return Decision(
-                False,
-                "packing_started",
-                "The warehouse started packing your order; you can return items after delivery.",
-            )
+            if order.packing_claimed_at is not None:
+                return Decision(
+                    False,
+                    "packing_started",
+                    REFUSAL_MESSAGES["packing_started_at"],
+                    (("time", _shop_time(order.packing_claimed_at, now)),),
+                )
+            return _no("packing_started")
         if order.status in ("shipped", "delivered"):
-            return Decision(
-                False,
-                "already_shipped",
-                "Your order has already left the warehouse; you can return items after delivery.",
-            )
-        return Decision(False, "not_editable", "This order can no longer be changed online.")
+            return _no("already_shipped")
+        return _no("not_editable")
     if policy.edit_window_hours is not None:
         deadline = order.placed_at + timedelta(hours=policy.edit_window_hours)
         if now > deadline:
             return Decision(
                 False,
                 "edit_window_closed",
-                "Orders can be changed up to %(hours)s hours after they are placed.",
+                REFUSAL_MESSAGES["edit_window_closed"],
                 (("hours", str(policy.edit_window_hours)),),
             )
     return Decision.yes()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -72,3 +75,33 @@ def actions(session: Session, change_id: int) -> list[OrderChangeAction]:
         .order_by(col(OrderChangeAction.id))
     )
     return list(session.exec(stmt).all())
+
+
+def transition(
+    session: Session,
+    change: OrderChange,
+    *,
+    from_status: str,
+    to_status: str,
+    decided_at: datetime | None = None,
+) -> bool:
+    """Move `change` on only if it is still in `from_status`; True for the one caller who did.
+
+    A conditional UPDATE, so concurrent confirmations of one change cannot both win even
+    without the order lock; the loaded object is refreshed either way.
+    """
+    values: dict[str, object] = {
+        "status": to_status,
+        "active_order_id": change.order_id if to_status in ACTIVE_STATUSES else None,
+    }
+    if decided_at is not None:
+        values["decided_at"] = decided_at
+    stmt = (
+        update(OrderChange)
+        .where(col(OrderChange.id) == change.id, col(OrderChange.status) == from_status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    won = session.exec(stmt).rowcount == 1
+    session.refresh(change)
+    return won

@@ -9,7 +9,7 @@ are English msgids; the page translates them. Later features register their own 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -24,14 +24,15 @@ if TYPE_CHECKING:
 class Decision:
     ok: bool
     reason: str | None = None  # msgid shown to the shopper when ok is False
+    params: tuple[tuple[str, str], ...] = ()  # %(name)s values for the reason
 
     @classmethod
     def yes(cls) -> Decision:
         return cls(True)
 
     @classmethod
-    def no(cls, reason: str) -> Decision:
-        return cls(False, reason)
+    def no(cls, reason: str, params: tuple[tuple[str, str], ...] = ()) -> Decision:
+        return cls(False, reason, params)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class ActionOption:
     reason: str | None
     href: str | None
     external: bool
+    params: dict[str, str] = field(default_factory=dict)
 
 
 _registry: dict[str, Action] = {}
@@ -96,6 +98,7 @@ def options(ctx: ActionContext) -> list[ActionOption]:
                 reason=None if decision.ok else decision.reason,
                 href=action.href(ctx) if decision.ok else None,
                 external=action.external,
+                params=dict(decision.params),
             )
         )
     return result

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from ventanilla.access.deps import CurrentCustomer, OwnedOrder
 from ventanilla.core.deps import SessionDep
+from ventanilla.core.i18n import N_
 from ventanilla.core.templating import render
 from ventanilla.customers.models import Customer
 from ventanilla.orders import view
@@ -16,6 +17,15 @@ from ventanilla.orders import view
 router = APIRouter(include_in_schema=False)
 
 TIMELINE_REFRESH_SECONDS = 60
+
+# Confirmations after a self-service change redirects here (?changed=...), shown as a status.
+CHANGE_NOTICES = {
+    "address": N_("Your new delivery address is saved. We have emailed you a confirmation."),
+    "items": N_(
+        "Your order is updated. We have emailed you a confirmation with the new total and "
+        "what happens with the difference."
+    ),
+}
 
 
 def _prefer_customer_locale(request: Request, customer: Customer) -> None:
@@ -43,6 +53,7 @@ def order_detail(
     customer: CurrentCustomer,
     order: OwnedOrder,
     partial: Literal["timeline"] | None = None,
+    changed: str = "",
 ) -> Response:
     """One order: status, items, delivery, tracking, invoices, timeline and what can be done."""
     _prefer_customer_locale(request, customer)
@@ -50,6 +61,7 @@ def order_detail(
         "customer": customer,
         "order_url": view.order_url(order.number),
         "refresh_seconds": TIMELINE_REFRESH_SECONDS,
+        "notice": CHANGE_NOTICES.get(changed),
     }
     if partial == "timeline":
         entries = view.order_timeline(session, customer=customer, order=order)

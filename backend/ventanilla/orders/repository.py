@@ -14,7 +14,9 @@ from ventanilla.orders.models import Order, OrderAddress, OrderLine
 def get_by_number(session: Session, number: str, *, for_update: bool = False) -> Order | None:
     stmt = select(Order).where(Order.number == number)
     if for_update:
-        stmt = stmt.with_for_update()
+        # populate_existing: an Order this session loaded before the lock (a route's OwnedOrder)
+        # must show the row as it is now, not as it was then.
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return session.exec(stmt).first()
 
 
@@ -58,3 +60,11 @@ def delete_all(session: Session, rows: Iterable[OrderLine | OrderAddress]) -> No
 
 def flush(session: Session) -> None:
     session.flush()
+
+
+def get_by_id(session: Session, order_id: int, *, for_update: bool = False) -> Order | None:
+    """An order by id (callbacks that know the id, e.g. a payment webhook); may lock the row."""
+    stmt = select(Order).where(Order.id == order_id)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.exec(stmt).first()

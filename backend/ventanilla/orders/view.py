@@ -21,6 +21,8 @@ from sqlmodel import Session, col, select
 from ventanilla.activity import service as activity_service
 from ventanilla.activity.models import Activity
 from ventanilla.catalog.models import Product
+from ventanilla.changes import repository as changes_repository
+from ventanilla.changes.models import OrderChange
 from ventanilla.core import clock, i18n
 from ventanilla.core.i18n import N_
 from ventanilla.customers.models import Customer
@@ -72,6 +74,9 @@ ACTIVITY_LABELS = {
     "invoice.created": N_("Invoice %(number)s issued"),
     "invoice.stored": N_("Invoice %(number)s issued"),
     "credit_note.issued": N_("Credit note %(number)s issued"),
+    "order.address_changed": N_("Delivery address changed"),
+    "order.amended": N_("The items in your order changed"),
+    "order.amendment_declined": N_("A change to your items was not applied"),
 }
 GENERIC_ACTIVITY = N_("Update on your order")
 # Bookkeeping the shopper has no use for (logins, links sent, deliveries to the shop's systems).
@@ -211,6 +216,16 @@ class OrderPageView:
     timeline: list[TimelineEntry]
     actions: list[actions.ActionOption]
     other_orders: list[OrderSummary]
+    # A self-service change still open (requested or awaiting payment), if any.
+    active_change: ActiveChangeView | None = None
+
+
+@dataclass(frozen=True)
+class ActiveChangeView:
+    id: int
+    kind: str  # address | items
+    status: str  # requested | awaiting_payment
+    url: str | None  # where the shopper finishes or cancels it
 
 
 def percent_text(rate: Decimal | None) -> str:
@@ -269,6 +284,7 @@ def order_page(session: Session, *, customer: Customer, order: Order) -> OrderPa
     invoices = _invoices(session, order)
     activity = activity_service.for_order(session, order_id=order_id)
     others = _recent_orders(session, _id(customer), exclude_order_id=order_id)
+    active = changes_repository.active_for_order(session, order_id)
 
     ctx = actions.ActionContext(
         order=order, shipments=shipments, invoices=invoices, now=clock.now()
@@ -286,6 +302,7 @@ def order_page(session: Session, *, customer: Customer, order: Order) -> OrderPa
         timeline=timeline(activity, shipments, placed_at=order.placed_at),
         actions=actions.options(ctx),
         other_orders=others,
+        active_change=_active_change(order, active) if active else None,
     )
 
 
@@ -441,6 +458,13 @@ def _activity_entry(entry: Activity) -> TimelineEntry | None:
     if kind.startswith("invoice.") and data.get("kind") == "credit_note":
         label = ACTIVITY_LABELS["credit_note.issued"]
     return TimelineEntry(at=entry.occurred_at, label=label, params=params, source=source)
+
+
+def _active_change(order: Order, change: OrderChange) -> ActiveChangeView:
+    url = None
+    if change.kind == "items" and change.id is not None:
+        url = f"{order_url(order.number)}/changes/{change.id}"
+    return ActiveChangeView(id=change.id or 0, kind=change.kind, status=change.status, url=url)
 
 
 def _address(row: OrderAddress) -> AddressView:

@@ -1,0 +1,302 @@
+"""The pure recalculation of an amended order: lines, tax per rate, totals and the difference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ventanilla.changes import amounts
+from ventanilla.changes.amounts import (
+    AddProduct,
+    AmendmentRejected,
+    CurrentLine,
+    ProductInfo,
+    SetQuantity,
+)
+
+
+def line(
+    line_no: int, price: int, quantity: int = 1, rate: int = 2100, sku: str = ""
+) -> CurrentLine:
+    return CurrentLine(
+        line_no=line_no,
+        sku=sku or f"SKU-{line_no}",
+        name=f"Artículo {line_no}",
+        unit_price_minor=price,
+        quantity=quantity,
+        tax_rate_bp=rate,
+        product_id=line_no,
+    )
+
+
+def product(sku: str, price: int, stock: int = 10, currency: str = "EUR") -> ProductInfo:
+    return ProductInfo(
+        sku=sku, name=f"Producto {sku}", price_minor=price, currency=currency, stock_on_hand=stock
+    )
+
+
+def compute(
+    lines: list[CurrentLine],
+    actions: list[amounts.Action],
+    products: dict[str, ProductInfo] | None = None,
+    *,
+    shipping: int = 0,
+    discount: int = 0,
+    tax: int | None = None,
+) -> amounts.Amendment:
+    subtotal = sum(ln.unit_price_minor * ln.quantity for ln in lines)
+    total = subtotal + shipping - discount
+    if tax is None:
+        tax = sum(
+            amounts.tax_by_rate(
+                (ln.unit_price_minor * ln.quantity, ln.tax_rate_bp) for ln in lines
+            ).values()
+        )
+    known = {ln.sku: product(ln.sku, ln.unit_price_minor) for ln in lines}
+    known.update(products or {})
+    return amounts.compute(
+        currency="EUR",
+        lines=lines,
+        actions=actions,
+        products=known,
+        subtotal_minor=subtotal,
+        shipping_minor=shipping,
+        discount_minor=discount,
+        tax_minor=tax,
+        total_minor=total,
+    )
+
+
+def codes(exc: pytest.ExceptionInfo[AmendmentRejected]) -> list[str]:
+    return [p.code for p in exc.value.problems]
+
+
+class TestIncludedTax:
+    @pytest.mark.parametrize(
+        ("total", "rate", "tax"),
+        [
+            (12100, 2100, 2100),  # 100.00 + 21 %
+            (1000, 2100, 174),  # 1000 / 1.21 = 826.446 -> 826
+            (1100, 1000, 100),
+            (1040, 400, 40),
+            (999, 0, 0),
+            (0, 2100, 0),
+            (605, 2100, 105),  # 605 / 1.21 = 500 exactly
+            (1, 2100, 0),  # 1 / 1.21 = 0.826 -> 1: no tax in a cent
+            (6, 2100, 1),  # 6 / 1.21 = 4.958 -> 5
+            (-1000, 2100, -174),  # symmetric for credits
+        ],
+    )
+    def test_tax_contained_in_a_tax_inclusive_total(self, total: int, rate: int, tax: int) -> None:
+        assert amounts.included_tax(total, rate) == tax
+
+    def test_rounding_happens_once_per_rate_group_not_per_line(self) -> None:
+        # Three lines of 1.00 at 21 %: per line 17+17+17 = 51, per group 300 - 248 = 52.
+        assert amounts.tax_by_rate([(100, 2100)] * 3) == {2100: 52}
+
+    def test_groups_by_rate(self) -> None:
+        assert amounts.tax_by_rate([(1210, 2100), (1100, 1000), (1210, 2100)]) == {
+            2100: 420,
+            1000: 100,
+        }
+
+    def test_standard_rate_is_the_most_common_then_the_higher_then_21(self) -> None:
+        assert (
+            amounts.standard_rate(
+                [line(1, 100, rate=1000), line(2, 100, rate=1000), line(3, 100, rate=2100)]
+            )
+            == 1000
+        )
+        assert amounts.standard_rate([line(1, 100, rate=400), line(2, 100, rate=1000)]) == 1000
+        assert amounts.standard_rate([]) == 2100
+
+
+class TestCompute:
+    def test_removing_a_line_lowers_the_total_and_gives_the_stock_back(self) -> None:
+        result = compute([line(1, 2000), line(2, 1210, 2)], [SetQuantity(2, 0)])
+        assert [(ln.line_no, ln.quantity, ln.state) for ln in result.lines] == [
+            (1, 1, "unchanged"),
+            (2, 0, "removed"),
+        ]
+        assert result.old.total_minor == 4420
+        assert result.new.total_minor == 2000
+        assert result.difference_minor == -2420
+        assert result.new.subtotal_minor == 2000
+        assert result.new.tax_minor == amounts.included_tax(2000, 2100) == 347
+        assert result.stock_delta == {"SKU-2": -2}
+
+    def test_lowering_a_quantity(self) -> None:
+        result = compute([line(1, 1500, 3)], [SetQuantity(1, 1)])
+        assert result.lines[0].state == "changed"
+        assert (result.lines[0].quantity_before, result.lines[0].quantity) == (3, 1)
+        assert result.lines[0].total_minor == 1500
+        assert result.difference_minor == -3000
+        assert result.stock_delta == {"SKU-1": -2}
+
+    def test_raising_a_quantity_needs_stock(self) -> None:
+        result = compute([line(1, 1500, 1)], [SetQuantity(1, 3)])
+        assert result.difference_minor == 3000
+        assert result.stock_delta == {"SKU-1": 2}
+        with pytest.raises(AmendmentRejected) as exc:
+            compute([line(1, 1500, 1)], [SetQuantity(1, 3)], {"SKU-1": product("SKU-1", 1500, 1)})
+        assert codes(exc) == ["not_enough_stock"]
+        assert exc.value.problems[0].loc == ("actions", 0, "quantity")
+
+    def test_adding_a_product_uses_the_current_price_and_the_orders_standard_rate(self) -> None:
+        lines = [line(1, 1000, rate=1000), line(2, 500, rate=1000), line(3, 2000, rate=2100)]
+        result = compute(lines, [AddProduct("NEW", 2)], {"NEW": product("NEW", 1100)})
+        added = result.lines[-1]
+        assert (added.line_no, added.sku, added.state) == (4, "NEW", "added")
+        assert (added.unit_price_minor, added.quantity, added.total_minor) == (1100, 2, 2200)
+        assert added.tax_rate_bp == 1000
+        assert result.difference_minor == 2200
+        assert result.stock_delta == {"NEW": 2}
+
+    def test_new_lines_are_numbered_after_the_highest_line_number(self) -> None:
+        result = compute(
+            [line(2, 100), line(7, 100)],
+            [AddProduct("A", 1), AddProduct("B", 1)],
+            {"A": product("A", 100), "B": product("B", 100)},
+        )
+        assert [ln.line_no for ln in result.lines] == [2, 7, 8, 9]
+
+    def test_tax_per_rate_group_after_the_change(self) -> None:
+        lines = [line(1, 1210, 1, 2100), line(2, 1100, 2, 1000), line(3, 1040, 1, 400)]
+        result = compute(lines, [SetQuantity(2, 1), SetQuantity(3, 0)])
+        assert result.new.tax_by_rate == {2100: 210, 1000: 100}
+        assert result.new.tax_minor == 310
+        assert result.old.tax_by_rate == {2100: 210, 1000: 200, 400: 40}
+
+    def test_shipping_discount_and_the_shops_other_tax_are_kept(self) -> None:
+        lines = [line(1, 1000, 2)]
+        # The shop charged 21 % on 4.95 shipping too: 86 cents beyond the lines' 347.
+        result = compute(lines, [SetQuantity(1, 1)], shipping=495, discount=100, tax=347 + 86)
+        assert result.old.total_minor == 2000 + 495 - 100
+        assert result.new.total_minor == 1000 + 495 - 100
+        assert (result.new.shipping_minor, result.new.discount_minor) == (495, 100)
+        assert result.new.tax_minor == 174 + 86
+        assert result.difference_minor == -1000
+
+    def test_a_shop_that_reports_no_tax_gets_the_lines_tax_only(self) -> None:
+        result = compute([line(1, 1210, 2)], [SetQuantity(1, 1)], tax=0)
+        assert result.old.tax_minor == 0
+        assert result.new.tax_minor == 210
+
+    def test_as_dict_is_json_friendly(self) -> None:
+        import json
+
+        data: dict[str, Any] = compute([line(1, 1210, 2)], [SetQuantity(1, 1)]).as_dict()
+        assert json.loads(json.dumps(data)) == data
+        assert data["difference_minor"] == -1210
+        assert data["new"]["tax_by_rate"] == [{"rate_bp": 2100, "tax_minor": 210}]
+
+
+class TestRefusals:
+    def test_removing_every_line_is_refused_with_what_to_do_instead(self) -> None:
+        with pytest.raises(AmendmentRejected) as exc:
+            compute([line(1, 100), line(2, 100)], [SetQuantity(1, 0), SetQuantity(2, 0)])
+        assert codes(exc) == ["empty_order"]
+        assert "contact the shop" in exc.value.problems[0].text
+
+    @pytest.mark.parametrize(
+        ("quantity", "code"), [(-1, "quantity_too_low"), (100, "quantity_too_high")]
+    )
+    def test_quantity_bounds(self, quantity: int, code: str) -> None:
+        with pytest.raises(AmendmentRejected) as exc:
+            compute([line(1, 100)], [SetQuantity(1, quantity)])
+        assert codes(exc) == [code]
+
+    def test_ninety_nine_is_the_most(self) -> None:
+        result = compute([line(1, 100)], [SetQuantity(1, 99)], {"SKU-1": product("SKU-1", 100, 98)})
+        assert result.lines[0].quantity == 99
+
+    def test_adding_zero_units_is_refused(self) -> None:
+        with pytest.raises(AmendmentRejected) as exc:
+            compute([line(1, 100)], [AddProduct("A", 0)], {"A": product("A", 100)})
+        assert codes(exc) == ["quantity_too_low"]
+
+    def test_unknown_line_unknown_sku_and_out_of_stock_are_reported_together(self) -> None:
+        with pytest.raises(AmendmentRejected) as exc:
+            compute(
+                [line(1, 100)],
+                [SetQuantity(9, 1), AddProduct("NOPE", 1), AddProduct("EMPTY", 1)],
+                {"EMPTY": product("EMPTY", 100, 0)},
+            )
+        assert codes(exc) == ["unknown_line", "unknown_sku", "out_of_stock"]
+        assert [p.loc for p in exc.value.problems] == [
+            ("actions", 0, "line_no"),
+            ("actions", 1, "sku"),
+            ("actions", 2, "quantity"),
+        ]
+
+    def test_a_product_already_on_the_order_is_changed_by_quantity_not_added(self) -> None:
+        with pytest.raises(AmendmentRejected) as exc:
+            compute([line(1, 100)], [AddProduct("SKU-1", 1)])
+        assert codes(exc) == ["already_on_order"]
+
+    def test_the_same_line_twice_is_refused(self) -> None:
+        with pytest.raises(AmendmentRejected) as exc:
+            compute([line(1, 100, 3)], [SetQuantity(1, 1), SetQuantity(1, 2)])
+        assert codes(exc) == ["duplicate_line"]
+
+    def test_nothing_to_change(self) -> None:
+        with pytest.raises(AmendmentRejected) as exc:
+            compute([line(1, 100, 2)], [SetQuantity(1, 2)])
+        assert codes(exc) == ["no_changes"]
+        with pytest.raises(AmendmentRejected) as exc:
+            compute([line(1, 100, 2)], [])
+        assert codes(exc) == ["no_changes"]
+
+    def test_another_currency_cannot_be_added(self) -> None:
+        with pytest.raises(AmendmentRejected) as exc:
+            compute(
+                [line(1, 100)], [AddProduct("USD", 1)], {"USD": product("USD", 100, currency="USD")}
+            )
+        assert codes(exc) == ["currency_mismatch"]
+
+    def test_raising_a_line_whose_product_is_gone_is_refused(self) -> None:
+        gone = CurrentLine(1, "OLD", "Viejo", 100, 1, 2100, product_id=None)
+        with pytest.raises(AmendmentRejected) as exc:
+            amounts.compute(
+                currency="EUR",
+                lines=[gone],
+                actions=[SetQuantity(1, 2)],
+                products={},
+                subtotal_minor=100,
+                shipping_minor=0,
+                discount_minor=0,
+                tax_minor=0,
+                total_minor=100,
+            )
+        assert codes(exc) == ["not_sold"]
+
+
+class TestSettlement:
+    @pytest.mark.parametrize(
+        ("difference", "waive", "stripe", "reference", "expected"),
+        [
+            (0, 0, True, True, "none"),
+            (-500, 0, True, True, "refund"),
+            (-500, 0, True, False, "shop_to_settle"),
+            (-500, 0, False, True, "shop_to_settle"),
+            (500, 0, True, False, "payment"),
+            (500, 0, False, True, "shop_to_settle"),
+            (-99, 100, True, True, "waived"),
+            (99, 100, True, True, "waived"),
+            (-100, 100, True, True, "refund"),
+            (100, 100, False, False, "shop_to_settle"),
+        ],
+    )
+    def test_settlement(
+        self, difference: int, waive: int, stripe: bool, reference: bool, expected: str
+    ) -> None:
+        assert (
+            amounts.settlement_for(
+                difference,
+                waive_under_minor=waive,
+                stripe_enabled=stripe,
+                has_payment_reference=reference,
+            )
+            == expected
+        )
