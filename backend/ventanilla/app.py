@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
@@ -15,7 +15,7 @@ from ventanilla.access import handlers as access_handlers
 from ventanilla.config import ROOT, Settings, get_settings, use_settings
 from ventanilla.core import handlers
 from ventanilla.core.csrf import CSRFMiddleware
-from ventanilla.core.deps import SessionDep
+from ventanilla.core.deps import SessionDep, forbid_unknown_query
 from ventanilla.core.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 
 log = logging.getLogger("ventanilla")
@@ -86,20 +86,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def api_router() -> APIRouter:
     from ventanilla.access import api as access_api
+    from ventanilla.addresses import api as addresses_api
     from ventanilla.catalog import api as catalog_api
+    from ventanilla.changes import api as changes_api
     from ventanilla.invoices import api as invoices_api
     from ventanilla.orders import api as orders_api
     from ventanilla.outbox import api as webhooks_api
+    from ventanilla.payments import api as payments_api
     from ventanilla.shipping import api as shipping_api
 
-    router = APIRouter(responses=handlers.ERROR_RESPONSES)
-    for module in (catalog_api, orders_api, shipping_api, invoices_api, webhooks_api, access_api):
+    router = APIRouter(
+        responses=handlers.ERROR_RESPONSES, dependencies=[Depends(forbid_unknown_query)]
+    )
+    for module in (
+        catalog_api,
+        orders_api,
+        shipping_api,
+        invoices_api,
+        webhooks_api,
+        access_api,
+        addresses_api,
+        payments_api,
+        changes_api,
+    ):
         router.include_router(module.router)
     return router
 
 
 def page_routers() -> list[APIRouter]:
     from ventanilla.access import pages as access_pages
+    from ventanilla.addresses import pages as addresses_pages
+    from ventanilla.changes import pages as changes_pages
     from ventanilla.orders import pages as orders_pages
 
-    return [orders_pages.router, access_pages.router]
+    return [orders_pages.router, access_pages.router, addresses_pages.router, changes_pages.router]

@@ -28,3 +28,13 @@ class TestApiErrors:
         response = client.get("/no-such-page")
         assert response.status_code == 404
         assert response.headers["content-type"].startswith("text/html")
+
+    def test_unknown_query_parameter_is_refused_like_an_unknown_field(
+        self, store: TestClient
+    ) -> None:
+        response = store.get("/api/v1/webhooks?limt=5")
+        assert response.status_code == 422
+        assert response.json()["detail"] == [
+            {"loc": ["query", "limt"], "msg": "Unknown query parameter.", "type": "extra_forbidden"}
+        ]
+        assert store.get("/api/v1/webhooks?include_disabled=true").status_code == 200

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlmodel import Session
 
 from ventanilla.config import Settings, get_settings
+from ventanilla.core.errors import FieldErrors
 from ventanilla.db import session_scope
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -24,3 +25,24 @@ def get_session(request: Request) -> Iterator[Session]:
 # the old state with its next request (and a failed commit becomes an error response).
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def forbid_unknown_query(request: Request) -> None:
+    """Unknown query parameters get 422 like unknown body fields: a typo must not be ignored."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or not request.query_params:
+        return
+    known = _query_names(dependant)
+    unknown = sorted(set(request.query_params.keys()) - known)
+    if unknown:
+        raise FieldErrors(
+            [(("query", name), "Unknown query parameter.", "extra_forbidden") for name in unknown]
+        )
+
+
+def _query_names(dependant: Any) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names

@@ -59,9 +59,16 @@ def allowed_methods(request: Request) -> str:
         ]
         app.state.allow_table = table
     methods: set[str] = set()
+    # A literal segment beats a parameter: /amendments/preview is not /amendments/{change_id}.
+    best = -1
     for pattern, ops in table:
         if pattern.match(request.url.path):
-            methods |= ops
+            params = pattern.pattern.count("[^/]+")
+            literal = pattern.pattern.count("/") - 2 * params  # each "[^/]+" holds a "/" too
+            if literal > best:
+                best, methods = literal, set(ops)
+            elif literal == best:
+                methods |= ops
     return ", ".join(sorted(methods))
 
 
