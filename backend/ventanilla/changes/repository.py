@@ -105,3 +105,19 @@ def transition(
     won = session.exec(stmt).rowcount == 1
     session.refresh(change)
     return won
+
+
+def requested_before(session: Session, *, kind: str, before: datetime, limit: int) -> list[int]:
+    """Order ids with an unconfirmed change of `kind` created before `before` (housekeeping)."""
+    stmt = (
+        select(OrderChange.order_id)
+        .where(
+            OrderChange.kind == kind,
+            OrderChange.status == "requested",
+            OrderChange.active_order_id.is_not(None),  # type: ignore[union-attr]
+            OrderChange.created_at < before,
+        )
+        .order_by(col(OrderChange.created_at))
+        .limit(limit)
+    )
+    return list(session.exec(stmt).all())

@@ -45,6 +45,7 @@ from ventanilla.core import clock, i18n
 from ventanilla.core.actors import Actor
 from ventanilla.customers import service as customers_service
 from ventanilla.customers.models import Customer
+from ventanilla.db import session_scope
 from ventanilla.orders import repository as orders_repository
 from ventanilla.orders.exceptions import OrderNotFound
 from ventanilla.orders.models import Order, OrderLine
@@ -545,6 +546,24 @@ def _stock(change: OrderChange, key: str) -> list[tuple[int, int]]:
 def _release_reserved(session: Session, change: OrderChange) -> None:
     for product_id, quantity in _stock(change, "reserved"):
         catalog_repository.release_stock(session, product_id, quantity)
+
+
+def expire_abandoned(*, limit: int = 50) -> int:
+    """Withdraw unconfirmed items changes older than REQUEST_TTL so their stock goes back.
+
+    Run by the worker; each order in its own short transaction under the order row lock, so it
+    never races a confirm (which takes the same lock and re-checks the status).
+    """
+    with session_scope(write=False) as session:
+        order_ids = changes_repository.requested_before(
+            session, kind=KIND, before=clock.now() - REQUEST_TTL, limit=limit
+        )
+    for order_id in order_ids:
+        with session_scope() as session:
+            order = orders_repository.get_by_id(session, order_id, for_update=True)
+            if order is not None:
+                _expire_stale_change(session, actor=Actor.system(), order=order)
+    return len(order_ids)
 
 
 def _expire_stale_change(session: Session, *, actor: Actor, order: Order) -> None:

@@ -81,6 +81,7 @@ def drain_once(now: datetime | None = None, limit: int = BATCH) -> int:
     """Retry due refunds, then send what is due; returns how many messages were attempted."""
     settings = get_settings()
     _execute_refunds(now)
+    _housekeeping(now or clock.now())
     claimed = _claim(now or clock.now(), limit, settings)
     if not claimed:
         return 0
@@ -107,6 +108,27 @@ def drain_once(now: datetime | None = None, limit: int = BATCH) -> int:
         if webhook_client is not None:
             webhook_client.close()
     return len(claimed)
+
+
+HOUSEKEEPING_EVERY = timedelta(minutes=1)
+_last_housekeeping: datetime | None = None
+
+
+def _housekeeping(now: datetime) -> None:
+    """Once a minute: give back the stock of abandoned amendments, forget old rate-limit windows."""
+    global _last_housekeeping
+    if _last_housekeeping is not None and now - _last_housekeeping < HOUSEKEEPING_EVERY:
+        return
+    _last_housekeeping = now
+    from ventanilla.changes import service as changes_service
+    from ventanilla.core import ratelimit
+
+    try:
+        changes_service.expire_abandoned()
+        with session_scope() as session:
+            ratelimit.purge(session, older_than=now - timedelta(days=1))
+    except Exception:
+        log.exception("housekeeping: pass failed")
 
 
 def _execute_refunds(now: datetime | None) -> None:
