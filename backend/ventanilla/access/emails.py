@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -22,14 +20,6 @@ class Email:
     html: str
 
 
-@contextmanager
-def _locale(locale: str) -> Iterator[None]:
-    token = i18n.current_locale.set(locale)
-    try:
-        yield
-    finally:
-        i18n.current_locale.reset(token)
-
 
 def link_email(
     *,
@@ -42,7 +32,7 @@ def link_email(
     timezone: str,
 ) -> Email:
     """Subject, text and HTML of the email that carries a fresh "my order" link."""
-    with _locale(locale):
+    with i18n.using_locale(locale):
         until = str(format_datetime(expires_at, "long", tzinfo=ZoneInfo(timezone), locale=locale))
         # Header-safe: whatever the shop put in an order number, the subject stays one line.
         subject = " ".join(_("Your link to order %(number)s", number=order_number).split())
@@ -76,7 +66,7 @@ def code_email(
     *, locale: str, shop_name: str, customer_name: str, code: str, minutes: int
 ) -> Email:
     """The email with a one-time code that proves the shopper reads this mailbox."""
-    with _locale(locale):
+    with i18n.using_locale(locale):
         subject = _("Your %(shop)s code: %(code)s", shop=shop_name, code=code)
         subject = " ".join(subject.split())
         greeting = _("Hello %(name)s,", name=customer_name)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from html import escape
 
 from babel import Locale
@@ -12,15 +10,6 @@ from ventanilla.access.emails import Email
 from ventanilla.addresses.validation import Address
 from ventanilla.core import i18n
 from ventanilla.core.i18n import gettext as _
-
-
-@contextmanager
-def _locale(locale: str) -> Iterator[None]:
-    token = i18n.current_locale.set(locale)
-    try:
-        yield
-    finally:
-        i18n.current_locale.reset(token)
 
 
 def address_lines(address: Address, locale: str) -> list[str]:
@@ -44,7 +33,7 @@ def address_changed_email(
     by_agent: bool,
 ) -> Email:
     """Subject, text and HTML of the confirmation of a new delivery address."""
-    with _locale(locale):
+    with i18n.using_locale(locale):
         subject = " ".join(
             _("New delivery address for order %(number)s", number=order_number).split()
         )

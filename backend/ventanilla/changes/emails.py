@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from html import escape
 
 from ventanilla.access.emails import Email
 from ventanilla.core import i18n
 from ventanilla.core.i18n import gettext as _
 from ventanilla.core.money import format_money
-
-
-@contextmanager
-def _locale(locale: str) -> Iterator[None]:
-    token = i18n.current_locale.set(locale)
-    try:
-        yield
-    finally:
-        i18n.current_locale.reset(token)
 
 
 def amended_email(
@@ -41,7 +31,7 @@ def amended_email(
     def money(amount: int) -> str:
         return format_money(amount, currency, locale)
 
-    with _locale(locale):
+    with i18n.using_locale(locale):
         subject = " ".join(_("Order %(number)s has been updated", number=order_number).split())
         greeting = _("Hello %(name)s,", name=customer_name)
         intro = _("We have updated the items in order %(number)s:", number=order_number)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from io import BytesIO
 from typing import Any
@@ -82,6 +84,16 @@ def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
 
 
 _ = gettext
+
+
+@contextmanager
+def using_locale(locale: str) -> Iterator[None]:
+    """Render in `locale` for a while (emails go out in the customer's language)."""
+    token = current_locale.set(choose(locale))
+    try:
+        yield
+    finally:
+        current_locale.reset(token)
 
 
 def N_(message: str) -> str:  # noqa: N802 - the Babel marker for "translate later"

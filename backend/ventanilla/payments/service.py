@@ -28,8 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
@@ -486,19 +485,10 @@ def _record(row: _Claimed, outcome: _Outcome, at: datetime) -> None:
             _email_shop(session, row, entry, failed=kind == "refund.failed")
 
 
-@contextmanager
-def _shop_locale() -> Iterator[None]:
-    token = i18n.current_locale.set(i18n.choose(get_settings().default_locale))
-    try:
-        yield
-    finally:
-        i18n.current_locale.reset(token)
-
-
 def _email_shop(session: Session, row: _Claimed, entry: PaymentEntry, *, failed: bool) -> None:
     """Tell the shop, in its language, about a refund a person has to look at."""
     _ = i18n.gettext
-    with _shop_locale():
+    with i18n.using_locale(get_settings().default_locale):
         amount = format_money(row.amount_minor, row.currency, i18n.current_locale.get())
         params = {"number": row.order_number, "amount": amount}
         if failed:
