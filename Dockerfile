@@ -14,6 +14,7 @@ COPY frontend/templates ./frontend/templates
 COPY frontend/static ./frontend/static
 COPY frontend/locales ./frontend/locales
 COPY --from=frontend /build/frontend/node_modules/htmx.org/dist/htmx.min.js ./frontend/static/vendor/htmx.min.js
+COPY --from=frontend /build/frontend/node_modules/swagger-ui-dist/swagger-ui-bundle.js /build/frontend/node_modules/swagger-ui-dist/swagger-ui.css ./frontend/static/vendor/swagger-ui/
 RUN pip install --no-cache-dir . && useradd --system --home /app ventanilla && mkdir -p var \
     && chown ventanilla var
 USER ventanilla

@@ -34,7 +34,13 @@ frontend/static/vendor/htmx.min.js: frontend/node_modules/.package-lock.json
 	mkdir -p frontend/static/vendor
 	cp frontend/node_modules/htmx.org/dist/htmx.min.js $@
 
-frontend: frontend/static/vendor/htmx.min.js
+# Swagger UI for /docs, served by us (the strict CSP allows no CDN and no inline script).
+frontend/static/vendor/swagger-ui/swagger-ui-bundle.js: frontend/node_modules/.package-lock.json
+	mkdir -p frontend/static/vendor/swagger-ui
+	cp frontend/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+		frontend/node_modules/swagger-ui-dist/swagger-ui.css frontend/static/vendor/swagger-ui/
+
+frontend: frontend/static/vendor/htmx.min.js frontend/static/vendor/swagger-ui/swagger-ui-bundle.js
 
 # Debian's Chromium for the Playwright tests (Playwright cannot download browsers here).
 chromium:

@@ -6,9 +6,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.responses import Response
 
 from ventanilla import __version__
 from ventanilla.access import handlers as access_handlers
@@ -17,6 +18,7 @@ from ventanilla.core import handlers
 from ventanilla.core.csrf import CSRFMiddleware
 from ventanilla.core.deps import SessionDep, forbid_unknown_query
 from ventanilla.core.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from ventanilla.core.templating import render
 
 log = logging.getLogger("ventanilla")
 
@@ -51,6 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        # Our own /docs page: Swagger UI from npm, served by us under the strict CSP.
+        docs_url=None,
+        redoc_url=None,
         openapi_tags=[
             {"name": "catalog", "description": "Products and stock"},
             {"name": "orders", "description": "Orders, status changes and the packing claim"},
@@ -75,6 +80,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in page_routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=ROOT / "frontend" / "static"), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs(request: Request) -> Response:
+        """The store API reference (Swagger UI over /openapi.json)."""
+        return render(request, "api_docs.html")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz(session: SessionDep) -> dict[str, str]:
