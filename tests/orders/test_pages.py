@@ -553,3 +553,13 @@ class TestActions:
             assert (first.key, first.ok, first.reason) == ("test-extra", False, "Not today.")
         finally:
             actions.unregister("test-extra")
+
+
+class TestHome:
+    def test_the_front_door_leads_to_find_my_order_without_a_session(
+        self, client: TestClient
+    ) -> None:
+        response = client.get("/", follow_redirects=True)
+        assert response.status_code == 200
+        assert response.url.path == "/find"
+        assert "Enviarme un enlace" in response.text

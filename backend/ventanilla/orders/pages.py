@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from ventanilla.access.deps import CurrentCustomer, OwnedOrder
@@ -15,6 +16,12 @@ from ventanilla.customers.models import Customer
 from ventanilla.orders import view
 
 router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    """The portal's front door: your orders (or, without a session, "find my order")."""
+    return RedirectResponse("/orders", status_code=303)
 
 TIMELINE_REFRESH_SECONDS = 60
 
