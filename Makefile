@@ -6,6 +6,8 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export VENTANILLA_TEST_DATABASE_URL ?= $(PG_TEST_URL)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links and emails name the address the portal is served on, unless configured otherwise.
+WITH_BASE_URL := VENTANILLA_BASE_URL=$${VENTANILLA_BASE_URL:-http://$(HOST):$(PORT)}
 
 .PHONY: install install-test frontend chromium migrate demo serve worker test test-fast lint bench clean
 
@@ -54,11 +56,11 @@ migrate: install
 	$(BIN)/ventanilla db upgrade
 
 demo: migrate
-	$(BIN)/ventanilla demo
-	$(BIN)/ventanilla serve --host $(HOST) --port $(PORT)
+	$(WITH_BASE_URL) $(BIN)/ventanilla demo
+	$(WITH_BASE_URL) $(BIN)/ventanilla serve --host $(HOST) --port $(PORT)
 
 serve: migrate
-	$(BIN)/ventanilla serve --host $(HOST) --port $(PORT)
+	$(WITH_BASE_URL) $(BIN)/ventanilla serve --host $(HOST) --port $(PORT)
 
 worker: migrate
 	$(BIN)/ventanilla worker
