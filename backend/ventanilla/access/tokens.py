@@ -147,7 +147,9 @@ def _claims_from(payload: Any) -> LinkClaims:
         raise ValueError("version")
     order, jti = payload["o"], payload["jti"]
     iat, exp, uses = _int(payload["iat"]), _int(payload["exp"]), _int(payload["u"])
-    if not isinstance(order, str) or not 1 <= len(order) <= 64 or order.strip() != order:
+    if not isinstance(order, str) or not 1 <= len(order) <= 64:
+        raise ValueError("o")
+    if order.strip() != order or not order.isprintable():
         raise ValueError("o")
     if not isinstance(jti, str) or not _JTI.match(jti):
         raise ValueError("jti")

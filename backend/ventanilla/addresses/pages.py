@@ -74,7 +74,7 @@ class AddressFields(BaseModel):
 
     def version_number(self) -> int:
         text = self.version.strip()
-        return int(text) if text.isdigit() and len(text) < 10 else 0
+        return int(text) if text.isascii() and text.isdecimal() and len(text) < 10 else 0
 
 
 FormFields = Annotated[AddressFields, Form()]

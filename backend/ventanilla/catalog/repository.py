@@ -9,9 +9,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ventanilla.catalog.models import Product
+from ventanilla.core.fields import storable
 
 
 def get_by_sku(session: Session, sku: str, *, for_update: bool = False) -> Product | None:
+    if not storable(sku):
+        return None
     stmt = select(Product).where(Product.sku == sku)
     if for_update:
         stmt = stmt.with_for_update()
@@ -22,7 +25,7 @@ def by_skus(
     session: Session, skus: Iterable[str], *, for_update: bool = False
 ) -> dict[str, Product]:
     """Products for these SKUs in one statement; locked in SKU order to avoid deadlocks."""
-    wanted = sorted(set(skus))
+    wanted = sorted({sku for sku in skus if storable(sku)})
     if not wanted:
         return {}
     stmt = select(Product).where(col(Product.sku).in_(wanted)).order_by(col(Product.sku))

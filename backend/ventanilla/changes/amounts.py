@@ -393,9 +393,25 @@ def compute(
     new_pairs = [(line.total_minor, line.tax_rate_bp) for line in new_lines if line.quantity > 0]
     old_by_rate = tax_by_rate(old_pairs)
     new_by_rate = tax_by_rate(new_pairs)
-    # Tax the shop charged beyond the lines (on shipping, say) stays as it was.
-    other_tax = max(0, tax_minor - sum(old_by_rate.values()))
     change = sum(t for t, _r in new_pairs) - sum(t for t, _r in old_pairs)
+    if total_minor + change < 0:
+        # A fixed discount bigger than what would be left: the shop must decide, not a formula.
+        raise AmendmentRejected(
+            [
+                Problem(
+                    ("actions",),
+                    N_(
+                        "With its discount, this order cannot be reduced that much online. "
+                        "Please contact the shop."
+                    ),
+                    "discount_exceeds",
+                )
+            ]
+        )
+    # Whatever the shop's stated tax differs from the lines' (tax on shipping, or less tax
+    # because of a discount) is kept, with its sign, so only the lines' change moves it. A shop
+    # that states no tax at all (0, the default) gets the lines' tax.
+    other_tax = tax_minor - sum(old_by_rate.values()) if tax_minor else 0
     old = Totals(
         subtotal_minor=subtotal_minor,
         shipping_minor=shipping_minor,
@@ -408,7 +424,7 @@ def compute(
         subtotal_minor=subtotal_minor + change,
         shipping_minor=shipping_minor,
         discount_minor=discount_minor,
-        tax_minor=other_tax + sum(new_by_rate.values()),
+        tax_minor=max(0, other_tax + sum(new_by_rate.values())),
         total_minor=total_minor + change,
         tax_by_rate=new_by_rate,
     )

@@ -108,7 +108,7 @@ def _int(text: str) -> int | None:
         sign, digits = text[0], text[1:]
     else:
         sign, digits = "", text
-    if not digits.isdigit() or len(digits) > 9:
+    if not (digits.isascii() and digits.isdecimal()) or len(digits) > 9:
         return None
     return int(sign + digits)
 
@@ -120,7 +120,7 @@ def parse_items_form(form: FormData) -> ParsedForm:
     line_nos: set[int] = set()
     for key in values:
         prefix, _sep, tail = key.partition("_")
-        if prefix in ("qty", "remove") and tail.isdigit() and len(tail) < 10:
+        if prefix in ("qty", "remove") and tail.isascii() and tail.isdecimal() and len(tail) < 10:
             line_nos.add(int(tail))
     for line_no in sorted(line_nos):
         if values.get(f"remove_{line_no}"):

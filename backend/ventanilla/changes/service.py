@@ -193,12 +193,12 @@ def request_amendment(
     _check_allowed(order)
     if version != order.version:
         raise OrderChanged()
+    # An abandoned or outdated change of the shopper's own goes first, so its stock counts again.
+    _expire_stale_change(session, actor=actor, order=order)
     preview = _compute(session, order, actions)
     # A savepoint: a refusal half-way (no stock left) leaves nothing behind, even for a caller
     # that goes on using the session (a page that shows the form again).
     with session.begin_nested():
-        _expire_stale_change(session, actor=actor, order=order)
-
         amendment = preview.amendment
         products = catalog_repository.by_skus(session, amendment.stock_delta)
         reserve = {
@@ -206,10 +206,11 @@ def request_amendment(
             for sku, quantity in amendment.stock_delta.items()
             if quantity > 0
         }
+        # By SKU, net: two lines of one product moving in opposite ways release nothing.
         release = [
-            [line.product_id, line.quantity_before - line.quantity]
-            for line in amendment.lines
-            if line.product_id is not None and line.quantity < line.quantity_before
+            [_id(products[sku]), -quantity]
+            for sku, quantity in amendment.stock_delta.items()
+            if quantity < 0 and sku in products
         ]
         data = preview.as_dict()
         data["stock"] = {

@@ -38,6 +38,11 @@ CODE_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 _NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "ZZ"})
 
 
+def storable(value: str) -> bool:
+    """Can this text be looked up at all? (PostgreSQL refuses NUL in text parameters.)"""
+    return "\x00" not in value
+
+
 def storable_text(value: str) -> str:
     if _CONTROL.search(value):
         raise ValueError("must not contain control characters")

@@ -18,6 +18,9 @@ ERROR_TITLES = {
     "order_not_found": i18n.N_("There is no order at this address for you."),
     "invoice_not_found": i18n.N_("There is no invoice at this address for you."),
     "method_not_allowed": i18n.N_("That did not work. Please go back and try again."),
+    "change_not_found": i18n.N_("There is no change to this order at this address."),
+    "code_not_needed": i18n.N_("You are acting for the customer, so no code is needed."),
+    "bad_request": i18n.N_("That did not work. Please go back and try again."),
 }
 
 

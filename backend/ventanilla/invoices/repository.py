@@ -6,15 +6,20 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from ventanilla.core.fields import storable
 from ventanilla.invoices.models import Invoice
 from ventanilla.orders.models import Order
 
 
 def get_by_number(session: Session, number: str) -> Invoice | None:
+    if not storable(number):
+        return None
     return session.exec(select(Invoice).where(Invoice.number == number)).first()
 
 
 def get_with_order_number(session: Session, number: str) -> tuple[Invoice, str] | None:
+    if not storable(number):
+        return None
     stmt = (
         select(Invoice, Order.number)
         .join(Order, col(Order.id) == col(Invoice.order_id))
@@ -35,6 +40,8 @@ def for_order(session: Session, order_id: int) -> list[Invoice]:
 
 def get_for_customer(session: Session, *, customer_id: int, number: str) -> Invoice | None:
     """The invoice only if its order belongs to this customer: anyone else gets None."""
+    if not storable(number):
+        return None
     stmt = (
         select(Invoice)
         .join(Order, col(Order.id) == col(Invoice.order_id))

@@ -8,10 +8,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from ventanilla.core.fields import storable
 from ventanilla.orders.models import Order, OrderAddress, OrderLine
 
 
 def get_by_number(session: Session, number: str, *, for_update: bool = False) -> Order | None:
+    if not storable(number):
+        return None  # PostgreSQL refuses NUL in text: no such order, rather than a 500
     stmt = select(Order).where(Order.number == number)
     if for_update:
         # populate_existing: an Order this session loaded before the lock (a route's OwnedOrder)
@@ -26,6 +29,8 @@ def customer_orders(customer_id: int) -> SelectOfScalar[Order]:
 
 
 def get_for_customer(session: Session, *, customer_id: int, number: str) -> Order | None:
+    if not storable(number):
+        return None
     return session.exec(customer_orders(customer_id).where(Order.number == number)).first()
 
 

@@ -28,7 +28,7 @@ def refunded_charge_id(idempotency_key: str) -> int | None:
     if not idempotency_key.startswith(REFUND_CHARGE_PREFIX):
         return None
     tail = idempotency_key[len(REFUND_CHARGE_PREFIX) :]
-    return int(tail) if tail.isdigit() else None
+    return int(tail) if tail.isascii() and tail.isdecimal() else None
 
 
 def captured_minor(intent: dict[str, Any]) -> int:
