@@ -13,6 +13,8 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 apikey_app = typer.Typer(no_args_is_help=True, help="API keys for the shop's systems.")
 app.add_typer(db_app, name="db")
 app.add_typer(apikey_app, name="apikey")
+outbox_app = typer.Typer(no_args_is_help=True, help="Emails and webhooks waiting to be sent.")
+app.add_typer(outbox_app, name="outbox")
 
 
 def _logging() -> None:
@@ -77,6 +79,25 @@ def demo() -> None:
         f"\nStore API: {settings.base_url}/docs  with  Authorization: Bearer {result.api_key}"
     )
     typer.echo(f"Mail the portal sends is written to {settings.var_dir / 'mail'}/\n")
+
+
+@outbox_app.command("retry-dead")
+def outbox_retry_dead(
+    kind: str = typer.Option("all", help="email, webhook or all"),
+) -> None:
+    """Queue again every message that ran out of attempts (after an SMTP or shop outage)."""
+    from ventanilla.core.actors import Actor
+    from ventanilla.db import session_scope
+    from ventanilla.outbox import service
+
+    if kind not in ("email", "webhook", "all"):
+        typer.echo("error: --kind is email, webhook or all", err=True)
+        raise typer.Exit(2)
+    with session_scope() as session:
+        count = service.requeue_dead(
+            session, actor=Actor("agent", "cli"), kind=None if kind == "all" else kind
+        )
+    typer.echo(f"queued {count} message(s) again")
 
 
 @db_app.command("upgrade")

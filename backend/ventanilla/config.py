@@ -59,7 +59,8 @@ class Settings(BaseSettings):
     # Outbox worker
     run_worker_in_process: bool | None = None  # default: on in demo mode
     worker_poll_seconds: float = 2.0
-    outbox_max_attempts: int = 12
+    # 20 attempts with the 6 h cap span about two days, so a weekend outage loses nothing.
+    outbox_max_attempts: int = 20
     outbox_backoff_base_seconds: float = 10.0
     outbox_backoff_max_seconds: float = 6 * 3600
     webhook_timeout_seconds: float = 10.0

@@ -334,3 +334,29 @@ class TestPayment:
         assert charge.status == "canceled"
         assert localstripe.intent(str(charge.provider_id)).status == "canceled"
         assert stock_of(products[0].sku) == 5
+
+
+class TestUnpaidChangesExpire:
+    def test_an_unpaid_change_is_withdrawn_after_two_hours_its_intent_canceled(
+        self, session: Session, localstripe: LocalStripe, stripe_client: TestClient
+    ) -> None:
+        from datetime import timedelta
+
+        from ventanilla.core import clock
+
+        order, products, _extras = paid_shop(session, localstripe, stock=5)
+        login(stripe_client, order.customer_id)
+        change_id = request_change(order, [SetQuantity(1, 3)])
+        confirmed = stripe_client.post(f"{base(order)}/{change_id}/confirm", json={"version": 1})
+        assert confirmed.json()["status"] == "awaiting_payment"
+        assert stock_of(products[0].sku) == 3
+
+        assert service.expire_abandoned() == 0  # still fresh: the shopper may be paying
+        with clock.frozen(clock.now() + service.PAYMENT_TTL + timedelta(minutes=1)):
+            assert service.expire_abandoned() == 1
+        state = stripe_client.get(f"{base(order)}/{change_id}").json()
+        assert state["status"] == "canceled"
+        [charge] = ledger(order)
+        assert charge.status == "canceled"
+        assert localstripe.intent(str(charge.provider_id)).status == "canceled"
+        assert stock_of(products[0].sku) == 5

@@ -159,3 +159,29 @@ class TestDemoMode:
         assert parsed["Subject"] == "Tu pedido 0"
         assert parsed["Message-ID"] == f"<{message_id}@example.com>"
         assert message(message_id).status == "sent"
+
+
+class TestLongOutage:
+    def test_dead_emails_are_delivered_once_an_operator_queues_them_again(
+        self, smtp: SMTPServer, configure: Callable[..., Settings]
+    ) -> None:
+        from typer.testing import CliRunner
+
+        from ventanilla.cli import app as cli
+
+        configure(**smtp.settings(), outbox_max_attempts=2)
+        smtp.stop()
+        with clock.frozen(T0):
+            [message_id] = queue_emails(1)
+            worker.drain_once()
+            clock.advance(timedelta(hours=1))
+            worker.drain_once()
+            assert message(message_id).status == "dead"
+
+            smtp.start()
+            result = CliRunner().invoke(cli, ["outbox", "retry-dead", "--kind", "email"])
+            assert result.exit_code == 0, result.output
+            assert "queued 1 message(s) again" in result.output
+            assert worker.drain_once() == 1
+        assert message(message_id).status == "sent"
+        assert [m["Message-ID"] for m in smtp.messages] == [f"<{message_id}@example.com>"]

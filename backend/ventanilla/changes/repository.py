@@ -107,17 +107,19 @@ def transition(
     return won
 
 
-def requested_before(session: Session, *, kind: str, before: datetime, limit: int) -> list[int]:
-    """Order ids with an unconfirmed change of `kind` created before `before` (housekeeping)."""
+def stale_changes(
+    session: Session, *, kind: str, status: str, before: datetime, limit: int
+) -> list[tuple[int, int]]:
+    """(order id, change id) of active changes of `kind` in `status` created before `before`."""
     stmt = (
-        select(OrderChange.order_id)
+        select(OrderChange.order_id, OrderChange.id)
         .where(
             OrderChange.kind == kind,
-            OrderChange.status == "requested",
+            OrderChange.status == status,
             OrderChange.active_order_id.is_not(None),  # type: ignore[union-attr]
             OrderChange.created_at < before,
         )
         .order_by(col(OrderChange.created_at))
         .limit(limit)
     )
-    return list(session.exec(stmt).all())
+    return [(int(order_id), int(change_id or 0)) for order_id, change_id in session.exec(stmt)]

@@ -19,6 +19,7 @@ Stripe the shop settles the difference (the webhook says so); small differences 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -43,6 +44,8 @@ from ventanilla.changes.models import ACTIVE_STATUSES, OrderChange, OrderChangeA
 from ventanilla.config import get_settings
 from ventanilla.core import clock, i18n
 from ventanilla.core.actors import Actor
+from ventanilla.core.errors import AppError
+from ventanilla.customers import repository as customers_repository
 from ventanilla.customers import service as customers_service
 from ventanilla.customers.models import Customer
 from ventanilla.db import session_scope
@@ -62,7 +65,10 @@ from ventanilla.payments.models import PaymentEntry
 KIND = "items"
 # A requested change nobody confirmed holds stock and the order's one change slot: after this
 # long (or once the order moved on) the next request cancels it instead of being refused.
+log = logging.getLogger("ventanilla.changes")
 REQUEST_TTL = timedelta(minutes=30)
+# A started payment the shopper walked away from: Stripe never expires it, so we do.
+PAYMENT_TTL = timedelta(hours=2)
 ADD_PRODUCT_LIMIT = 100
 
 Outcome = Literal["confirmed", "awaiting_payment", "declined", "unchanged"]
@@ -550,21 +556,44 @@ def _release_reserved(session: Session, change: OrderChange) -> None:
 
 
 def expire_abandoned(*, limit: int = 50) -> int:
-    """Withdraw unconfirmed items changes older than REQUEST_TTL so their stock goes back.
+    """Withdraw items changes nobody finished, so their reserved stock goes back.
 
-    Run by the worker; each order in its own short transaction under the order row lock, so it
-    never races a confirm (which takes the same lock and re-checks the status).
+    Unconfirmed ones after REQUEST_TTL; unpaid ones (awaiting_payment) after PAYMENT_TTL, their
+    PaymentIntent canceled first (if the shopper paid meanwhile, the webhook applies it and this
+    leaves it alone). Run by the worker; each order in its own transaction under its row lock.
     """
+    now = clock.now()
     with session_scope(write=False) as session:
-        order_ids = changes_repository.requested_before(
-            session, kind=KIND, before=clock.now() - REQUEST_TTL, limit=limit
+        unconfirmed = changes_repository.stale_changes(
+            session, kind=KIND, status="requested", before=now - REQUEST_TTL, limit=limit
         )
-    for order_id in order_ids:
+        unpaid = changes_repository.stale_changes(
+            session, kind=KIND, status="awaiting_payment", before=now - PAYMENT_TTL, limit=limit
+        )
+    for order_id, _change_id in unconfirmed:
         with session_scope() as session:
             order = orders_repository.get_by_id(session, order_id, for_update=True)
             if order is not None:
                 _expire_stale_change(session, actor=Actor.system(), order=order)
-    return len(order_ids)
+    for order_id, change_id in unpaid:
+        try:
+            with session_scope() as session:
+                order = orders_repository.get_by_id(session, order_id, for_update=True)
+                customer = customers_repository.get(session, order.customer_id) if order else None
+                if order is not None and customer is not None:
+                    change = cancel_change(
+                        session,
+                        actor=Actor.system(),
+                        customer=customer,
+                        number=order.number,
+                        change_id=change_id,
+                    )
+                    if change.status == "canceled" and change.decline_code is None:
+                        change.decline_code = "expired"
+                        session.add(change)
+        except AppError:
+            log.info("unpaid change %s not withdrawn: payment under way or done", change_id)
+    return len(unconfirmed) + len(unpaid)
 
 
 def _expire_stale_change(session: Session, *, actor: Actor, order: Order) -> None:

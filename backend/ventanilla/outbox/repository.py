@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from ventanilla.outbox.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
@@ -96,3 +96,13 @@ def messages_for(session: Session, *, endpoint_id: int) -> list[OutboxMessage]:
         .order_by(col(OutboxMessage.created_at), col(OutboxMessage.id))
     )
     return list(session.exec(stmt).all())
+
+
+def requeue_dead(session: Session, *, kind: str | None, now: datetime) -> int:
+    """Every dead message (of `kind`, or all) back to pending, due now; returns how many."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    stmt = update(table).where(table.c.status == "dead")
+    if kind:
+        stmt = stmt.where(table.c.kind == kind)
+    result = session.execute(stmt.values(status="pending", next_attempt_at=now, attempts=0))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

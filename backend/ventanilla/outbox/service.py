@@ -202,3 +202,13 @@ def retry_message(session: Session, *, actor: Actor, message_id: str) -> OutboxM
         data={"message_id": message.id, "endpoint_id": message.endpoint_id},
     )
     return message
+
+
+def requeue_dead(session: Session, *, actor: Actor, kind: str | None = None) -> int:
+    """Give every dead message (emails, webhooks, or both) a fresh round of attempts."""
+    count = repository.requeue_dead(session, kind=kind, now=clock.now())
+    if count:
+        activity_service.record(
+            session, actor=actor, kind="outbox.requeued", data={"kind": kind, "count": count}
+        )
+    return count
