@@ -83,7 +83,9 @@ class Settings(BaseSettings):
     stripe_api_base: str | None = None  # tests: localstripe on loopback
     stripe_js_url: str = "https://js.stripe.com/v3/"
     stripe_webhook_secret: SecretStr | None = None  # whsec_… of the webhook endpoint
-    stripe_timeout_seconds: float = 20.0
+    # Confirm and cancel call Stripe under the order lock (on SQLite the write lock, whose
+    # busy_timeout is 30 s): two calls must fit in it.
+    stripe_timeout_seconds: float = 10.0
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
