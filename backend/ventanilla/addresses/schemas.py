@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ventanilla.core.fields import INT32_MAX, StrictModel
+from ventanilla.orders.schemas import AddressRead
 
 # Generous on input: the address rules (validation.py) answer with field messages, not these.
 TEXT = 500
@@ -54,17 +55,6 @@ class AddressChangeIn(StrictModel):
         ge=1, le=INT32_MAX, description="The order version you read (GET .../address)"
     )
     address: AddressIn
-
-
-class AddressRead(BaseModel):
-    name: str
-    line1: str
-    line2: str | None
-    postcode: str
-    city: str
-    region: str | None
-    country: str
-    phone: str | None
 
 
 class OrderAddressRead(BaseModel):

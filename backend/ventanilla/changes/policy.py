@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ventanilla.config import ShopPolicy, get_settings
+from ventanilla.core.decisions import Decision
 from ventanilla.core.i18n import N_
 from ventanilla.orders import actions
 from ventanilla.orders.models import Order
@@ -37,21 +37,8 @@ REFUSAL_MESSAGES = {
 }
 
 
-@dataclass(frozen=True)
-class Decision:
-    ok: bool
-    reason_code: str | None = None
-    # English msgid for the shopper (translated by pages); %(...)s params in `params`.
-    message: str = ""
-    params: tuple[tuple[str, str], ...] = ()
-
-    @classmethod
-    def yes(cls) -> Decision:
-        return cls(True)
-
-
 def _no(code: str) -> Decision:
-    return Decision(False, code, REFUSAL_MESSAGES[code])
+    return Decision.no(REFUSAL_MESSAGES[code], code=code)
 
 
 def _shop_time(at: datetime, now: datetime) -> str:
@@ -61,12 +48,9 @@ def _shop_time(at: datetime, now: datetime) -> str:
     return local.strftime("%H:%M" if local.date() == today.date() else "%d/%m %H:%M")
 
 
-def edit_action(ctx: actions.ActionContext) -> actions.Decision:
+def edit_action(ctx: actions.ActionContext) -> Decision:
     """The "what you can do now" answer for changing an order (address or items): no queries."""
-    decision = can_edit(ctx.order, now=ctx.now, policy=get_settings().policy())
-    if decision.ok:
-        return actions.Decision.yes()
-    return actions.Decision.no(decision.message, decision.params)
+    return can_edit(ctx.order, now=ctx.now, policy=get_settings().policy())
 
 
 def can_edit(order: Order, *, now: datetime, policy: ShopPolicy) -> Decision:
@@ -76,11 +60,10 @@ def can_edit(order: Order, *, now: datetime, policy: ShopPolicy) -> Decision:
     if order.status not in policy.editable_statuses:
         if order.status in ("packing", "packed"):
             if order.packing_claimed_at is not None:
-                return Decision(
-                    False,
-                    "packing_started",
+                return Decision.no(
                     REFUSAL_MESSAGES["packing_started_at"],
-                    (("time", _shop_time(order.packing_claimed_at, now)),),
+                    code="packing_started",
+                    params=(("time", _shop_time(order.packing_claimed_at, now)),),
                 )
             return _no("packing_started")
         if order.status in ("shipped", "delivered"):
@@ -89,10 +72,9 @@ def can_edit(order: Order, *, now: datetime, policy: ShopPolicy) -> Decision:
     if policy.edit_window_hours is not None:
         deadline = order.placed_at + timedelta(hours=policy.edit_window_hours)
         if now > deadline:
-            return Decision(
-                False,
-                "edit_window_closed",
+            return Decision.no(
                 REFUSAL_MESSAGES["edit_window_closed"],
-                (("hours", str(policy.edit_window_hours)),),
+                code="edit_window_closed",
+                params=(("hours", str(policy.edit_window_hours)),),
             )
     return Decision.yes()

@@ -270,7 +270,7 @@ def confirm_amendment(
         return ConfirmResult(change=change, order=order, outcome="declined", reason=decision)
     if order.version != change.base_version:
         # The shop or another change moved the order on: this preview can never be right again.
-        reason = policy.Decision(False, "order_changed", OrderChanged.message)
+        reason = policy.Decision.no(OrderChanged.message, code="order_changed")
         _decline(session, actor=actor, order=order, change=change, code="order_changed")
         return ConfirmResult(change=change, order=order, outcome="declined", reason=reason)
     if version != order.version:

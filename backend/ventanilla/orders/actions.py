@@ -13,26 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ventanilla.core.decisions import Decision
 from ventanilla.core.i18n import N_
 
 if TYPE_CHECKING:
     from ventanilla.orders.models import Order
     from ventanilla.orders.view import InvoiceView, ShipmentView
-
-
-@dataclass(frozen=True)
-class Decision:
-    ok: bool
-    reason: str | None = None  # msgid shown to the shopper when ok is False
-    params: tuple[tuple[str, str], ...] = ()  # %(name)s values for the reason
-
-    @classmethod
-    def yes(cls) -> Decision:
-        return cls(True)
-
-    @classmethod
-    def no(cls, reason: str, params: tuple[tuple[str, str], ...] = ()) -> Decision:
-        return cls(False, reason, params)
 
 
 @dataclass(frozen=True)
@@ -95,7 +81,7 @@ def options(ctx: ActionContext) -> list[ActionOption]:
                 key=action.key,
                 label=action.label,
                 ok=decision.ok,
-                reason=None if decision.ok else decision.reason,
+                reason=None if decision.ok else decision.message,
                 href=action.href(ctx) if decision.ok else None,
                 external=action.external,
                 params=dict(decision.params),

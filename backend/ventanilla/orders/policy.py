@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+
+from ventanilla.core.decisions import Decision
 
 FLOW = ("placed", "paid", "processing", "packing", "packed", "shipped", "delivered")
 CANCELLED = "cancelled"
@@ -14,51 +15,36 @@ CLAIMABLE = frozenset({"paid", "processing"})
 CANCELLABLE = frozenset({"placed", "paid", "processing", "packing", "packed"})
 
 
-@dataclass(frozen=True)
-class Decision:
-    ok: bool
-    reason_code: str | None = None
-    message: str = ""
-
-    @classmethod
-    def yes(cls) -> Decision:
-        return cls(True)
-
-    @classmethod
-    def no(cls, reason_code: str, message: str) -> Decision:
-        return cls(False, reason_code, message)
-
-
 def can_transition(current: str, target: str) -> Decision:
     """May a status event move an order from `current` to `target`? (Same status: yes, no-op.)"""
     if target == current:
         return Decision.yes()
     if current in FINAL:
         return Decision.no(
-            "final_status", f"The order is {current}; its status cannot change any more."
+            f"The order is {current}; its status cannot change any more.", code="final_status"
         )
     if target == CANCELLED:
         if current in CANCELLABLE:
             return Decision.yes()
         return Decision.no(
-            "cancel_after_shipping", f"The order is already {current}; it cannot be cancelled."
+            f"The order is already {current}; it cannot be cancelled.", code="cancel_after_shipping"
         )
     if target == "packing":
         return Decision.no(
-            "packing_needs_claim",
             "Packing starts only with the warehouse's claim (POST /orders/{number}/packing).",
+            code="packing_needs_claim",
         )
     if target == "packed" and current != "packing":
         return Decision.no(
-            "packed_needs_packing",
             f"An order is packed only after packing; it is {current}. Claim it for packing first.",
+            code="packed_needs_packing",
         )
     if target not in FLOW or current not in FLOW:
-        return Decision.no("unknown_status", f"Unknown status move {current} -> {target}.")
+        return Decision.no(f"Unknown status move {current} -> {target}.", code="unknown_status")
     if FLOW.index(target) < FLOW.index(current):
         return Decision.no(
-            "backwards",
             f"The order is already {current}; statuses only move forward, not back to {target}.",
+            code="backwards",
         )
     return Decision.yes()
 
@@ -68,10 +54,10 @@ def can_claim_for_packing(current: str) -> Decision:
     if current in CLAIMABLE:
         return Decision.yes()
     if current == "placed":
-        return Decision.no("not_paid", "The order is not paid yet.")
+        return Decision.no("The order is not paid yet.", code="not_paid")
     if current == CANCELLED:
-        return Decision.no("cancelled", "The order is cancelled.")
-    return Decision.no("already_claimed", f"The order is already {current}.")
+        return Decision.no("The order is cancelled.", code="cancelled")
+    return Decision.no(f"The order is already {current}.", code="already_claimed")
 
 
 def can_update_content(current: str) -> Decision:
@@ -79,10 +65,10 @@ def can_update_content(current: str) -> Decision:
     if current not in LOCKED:
         return Decision.yes()
     if current == CANCELLED:
-        return Decision.no("cancelled", "The order is cancelled; its content cannot change.")
+        return Decision.no("The order is cancelled; its content cannot change.", code="cancelled")
     return Decision.no(
-        "packing_started",
         f"The order is {current}: packing has started, so its content cannot change any more.",
+        code="packing_started",
     )
 
 

@@ -163,6 +163,8 @@ class StatusChange(StrictModel):
 
 
 class AddressRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     name: str
     line1: str
     line2: str | None
@@ -265,18 +267,7 @@ class StatusChangeResult(OrderRead):
 
 def _address(view: OrderView, kind: str) -> AddressRead | None:
     row = view.addresses.get(kind)
-    if row is None:
-        return None
-    return AddressRead(
-        name=row.name,
-        line1=row.line1,
-        line2=row.line2,
-        postcode=row.postcode,
-        city=row.city,
-        region=row.region,
-        country=row.country,
-        phone=row.phone,
-    )
+    return AddressRead.model_validate(row) if row is not None else None
 
 
 def basis_points(rate: Decimal) -> int:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ventanilla.core.decisions import Decision
 from ventanilla.orders.models import Order, OrderLine
 
 # Carrier clocks and time zones are often off by hours; a day ahead is clearly a mistake, and
@@ -15,17 +16,11 @@ MAX_FUTURE_SKEW = timedelta(hours=24)
 FieldError = tuple[tuple[str | int, ...], str, str]
 
 
-@dataclass(frozen=True)
-class Decision:
-    ok: bool
-    reason_code: str | None = None
-
-
 def can_ship(order: Order) -> Decision:
     """A cancelled order cannot get a shipment; any other status can (shops ship as they go)."""
     if order.status == "cancelled":
-        return Decision(False, "order_cancelled")
-    return Decision(True)
+        return Decision.no("The order is cancelled.", code="order_cancelled")
+    return Decision.yes()
 
 
 @dataclass(frozen=True)
