@@ -23,8 +23,13 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-@lru_cache(maxsize=8)
 def engine_for(url: str, pool_size: int = 20) -> Engine:
+    """One engine (one pool) per database URL, however the caller spells the arguments."""
+    return _engine(url, pool_size)
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str, pool_size: int) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
