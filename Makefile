@@ -9,7 +9,7 @@ PORT ?= 8000
 # Links and emails name the address the portal is served on, unless configured otherwise.
 WITH_BASE_URL := VENTANILLA_BASE_URL=$${VENTANILLA_BASE_URL:-http://$(HOST):$(PORT)}
 
-.PHONY: install install-test frontend chromium migrate demo serve worker test test-fast lint bench clean
+.PHONY: install install-test frontend chromium migrate demo serve worker test test-fast lint bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,12 @@ test-fast: install-test
 lint: install-test
 	$(BIN)/ruff check backend tests e2e bench
 	$(BIN)/mypy backend
+
+# Refresh the es/en catalogs after changing any text (sorted, no locations: branches merge cleanly).
+messages: install-test
+	$(BIN)/pybabel extract -F babel.cfg -w 100 --no-location --sort-output -o var/messages.pot . >/dev/null
+	$(BIN)/pybabel update -i var/messages.pot -d frontend/locales -w 100 --no-fuzzy-matching --ignore-obsolete
+	sed -i '/^"POT-Creation-Date: /d; /^"PO-Revision-Date: /d' frontend/locales/*/LC_MESSAGES/messages.po
 
 bench: install-test
 	$(BIN)/python bench/run.py
