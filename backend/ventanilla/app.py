@@ -1,4 +1,8 @@
-"""create_app(): routers, middleware, error handlers, templates, static files."""
+"""create_app(): routers, middleware, error handlers, templates, static files.
+
+Routers and OpenAPI tags are found, not listed: every domain's `api` and `pages` modules
+(`ventanilla.discovery`), so a new domain adds its own files and touches nothing here.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.responses import Response
 
-from ventanilla import __version__
+from ventanilla import __version__, discovery
 from ventanilla.access import handlers as access_handlers
 from ventanilla.config import ROOT, Settings, get_settings, use_settings
 from ventanilla.core import handlers
@@ -39,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from ventanilla.outbox import worker
+        from ventanilla import worker
 
         runner = worker.start_in_background() if settings.run_worker_in_process else None
         try:
@@ -56,14 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Our own /docs page: Swagger UI from npm, served by us under the strict CSP.
         docs_url=None,
         redoc_url=None,
-        openapi_tags=[
-            {"name": "catalog", "description": "Products and stock"},
-            {"name": "orders", "description": "Orders, status changes and the packing claim"},
-            {"name": "shipments", "description": "Shipments and carrier tracking events"},
-            {"name": "invoices", "description": "Invoices and credit notes (immutable)"},
-            {"name": "links", "description": 'Signed "my order" links for the shop\'s emails'},
-            {"name": "webhooks", "description": "Where Ventanilla sends events, and the log"},
-        ],
+        openapi_tags=openapi_tags(),
     )
     handlers.install(app)
     access_handlers.install(app)
@@ -95,38 +92,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def api_router() -> APIRouter:
-    from ventanilla.access import api as access_api
-    from ventanilla.addresses import api as addresses_api
-    from ventanilla.catalog import api as catalog_api
-    from ventanilla.changes import api as changes_api
-    from ventanilla.invoices import api as invoices_api
-    from ventanilla.orders import api as orders_api
-    from ventanilla.outbox import api as webhooks_api
-    from ventanilla.payments import api as payments_api
-    from ventanilla.shipping import api as shipping_api
-
+    """Every domain's JSON router (its `api.router`), in POSITION order, under one prefix."""
     router = APIRouter(
         responses=handlers.ERROR_RESPONSES, dependencies=[Depends(forbid_unknown_query)]
     )
-    for module in (
-        catalog_api,
-        orders_api,
-        shipping_api,
-        invoices_api,
-        webhooks_api,
-        access_api,
-        addresses_api,
-        payments_api,
-        changes_api,
-    ):
+    for module in discovery.load("api"):
         router.include_router(module.router)
     return router
 
 
-def page_routers() -> list[APIRouter]:
-    from ventanilla.access import pages as access_pages
-    from ventanilla.addresses import pages as addresses_pages
-    from ventanilla.changes import pages as changes_pages
-    from ventanilla.orders import pages as orders_pages
+def openapi_tags() -> list[dict[str, str]]:
+    """The tags the domains' `api` modules declare (OPENAPI_TAGS), in the same order."""
+    return [tag for module in discovery.load("api") for tag in getattr(module, "OPENAPI_TAGS", [])]
 
-    return [orders_pages.router, access_pages.router, addresses_pages.router, changes_pages.router]
+
+def page_routers() -> list[APIRouter]:
+    """Every domain's HTML router (its `pages.router`), in POSITION order."""
+    return [module.router for module in discovery.load("pages")]

@@ -47,15 +47,15 @@ def serve(
 def worker(
     once: bool = typer.Option(False, "--once", help="Drain what is due, then exit."),
 ) -> None:
-    """Send queued emails and webhooks, retrying with backoff."""
-    from ventanilla.outbox import worker as outbox_worker
+    """Run the periodic jobs: refunds, clean-ups, and sending queued emails and webhooks."""
+    from ventanilla import worker as runner
 
     _logging()
     if once:
-        sent = outbox_worker.drain_once()
-        typer.echo(f"processed {sent} message(s)")
+        result = runner.run_pass()
+        typer.echo(f"processed {result.done.get('outbox.send', 0)} message(s)")
     else:
-        outbox_worker.run_forever()
+        runner.run_forever()
 
 
 @app.command()

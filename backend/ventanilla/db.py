@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -65,9 +65,33 @@ def get_engine() -> Engine:
     return engine_for(settings.database_url, settings.db_pool_size)
 
 
+AFTER_COMMIT = "ventanilla.after_commit"
+Job = Callable[[], Any]
+
+
+def after_commit(session: Session, function: Callable[..., Any], *args: Any) -> None:
+    """Run `function(*args)` once this session's transaction has committed, never if it rolls
+    back (making a refund once the change that owes it is committed).
+
+    Best effort by design: in a request it runs after the response is sent; outside a request
+    only a unit of work opened with `session_scope(run_after_commit=...)` runs it. What must
+    happen is in the database already (a ledger row, an outbox message) and a worker task
+    finishes it; this only makes it happen sooner.
+    """
+    jobs: list[Job] = session.info.setdefault(AFTER_COMMIT, [])
+    jobs.append(lambda: function(*args))
+
+
 @contextmanager
-def session_scope(*, write: bool = True) -> Iterator[Session]:
-    """A unit of work outside a request (CLI, worker, demo loader)."""
+def session_scope(
+    *, write: bool = True, run_after_commit: Callable[[Job], Any] | None = None
+) -> Iterator[Session]:
+    """A unit of work: commit on success, roll back on any error.
+
+    The request dependency (`core.deps.SessionDep`) hands the `after_commit` jobs to the
+    response's background tasks; elsewhere (CLI, worker, tests) they are dropped unless
+    `run_after_commit` says how to run them.
+    """
     with Session(get_engine(), expire_on_commit=False) as session:
         if write:
             session.connection(execution_options=WRITE)
@@ -77,3 +101,8 @@ def session_scope(*, write: bool = True) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+        finally:
+            jobs: list[Job] = session.info.pop(AFTER_COMMIT, [])
+        if run_after_commit is not None:
+            for job in jobs:
+                run_after_commit(job)

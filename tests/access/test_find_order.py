@@ -11,11 +11,11 @@ from sqlmodel import Session, select
 from tests.access.helpers import post_form, stable_body
 from tests.factories import make_customer, make_order
 from tests.servers import SMTPServer
-from ventanilla.access.models import RateLimitHit
 from ventanilla.activity.models import Activity
 from ventanilla.config import Settings
+from ventanilla.core.ratelimit import RateLimitHit
 from ventanilla.orders.models import Order, OrderAddress
-from ventanilla.outbox import worker
+from ventanilla.outbox import sender
 from ventanilla.outbox.models import OutboxMessage
 
 
@@ -162,7 +162,7 @@ class TestDelivery:
         for name, value in smtp.settings().items():
             setattr(settings, name, value)
         find(client, order_number="ES-5001", email="ana@example.com")
-        worker.drain_once()
+        sender.drain_once()
         [received] = smtp.messages
         assert received["To"] == "ana@example.com"
         body = received.get_body(("plain",))

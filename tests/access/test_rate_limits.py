@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 from tests.access.helpers import post_form
 from tests.conftest import make_settings
 from tests.factories import make_customer, make_order
-from ventanilla.access.models import RateLimitHit
 from ventanilla.config import Settings, use_settings
 from ventanilla.core import clock, ratelimit
+from ventanilla.core.ratelimit import RateLimitHit
 from ventanilla.db import session_scope
 from ventanilla.orders.models import Order
 from ventanilla.outbox.models import OutboxMessage

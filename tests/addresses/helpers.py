@@ -13,12 +13,11 @@ from sqlmodel import col, select
 from ventanilla.access import policy, service
 from ventanilla.access.models import ShopperSession
 from ventanilla.activity.models import Activity
-from ventanilla.changes.models import OrderChange
 from ventanilla.config import get_settings
 from ventanilla.core import clock
 from ventanilla.core.actors import Actor
 from ventanilla.db import session_scope
-from ventanilla.orders.models import Order, OrderAddress
+from ventanilla.orders.models import Order, OrderAddress, OrderChange
 from ventanilla.outbox import service as outbox_service
 from ventanilla.outbox.models import OutboxMessage
 

@@ -19,7 +19,7 @@ from ventanilla.core import clock
 from ventanilla.core.ratelimit import RateLimited
 from ventanilla.customers.models import Customer
 from ventanilla.db import session_scope
-from ventanilla.outbox import worker
+from ventanilla.outbox import sender
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -109,7 +109,7 @@ class TestSending:
         use_settings(settings.model_copy(update=smtp.settings()))  # type: ignore[attr-defined]
         token = start_session(customer.id or 0, verified=False)
         send(customer, token)
-        worker.drain_once()
+        sender.drain_once()
         [message] = smtp.messages  # type: ignore[attr-defined]
         assert message["To"] == "lucia.garcia@example.com"
         body = message.get_body(preferencelist=("plain",)).get_content()

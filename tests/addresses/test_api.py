@@ -171,7 +171,7 @@ class TestAddressApi:
         assert response.status_code == 409 and response.json()["code"] == "order_changed"
         assert snapshot() == before
 
-    def test_after_the_packing_claim_409_change_not_allowed_says_packing(
+    def test_after_the_packing_claim_409_packing_started_like_the_items_api(
         self, client: TestClient, shop: tuple[Customer, Order]
     ) -> None:
         customer, order = shop
@@ -183,7 +183,8 @@ class TestAddressApi:
         response = client.put(url(order), json={"version": 2, "address": NEW_ADDRESS})
         assert response.status_code == 409
         body = response.json()
-        assert body["code"] == "change_not_allowed" and "packing" in body["detail"]
+        # The same reason, the same code on every route (docs/decisions.md: one refusal path).
+        assert body["code"] == "packing_started" and "packing" in body["detail"]
 
     def test_a_second_customer_gets_404(
         self, client: TestClient, shop: tuple[Customer, Order], session: Session

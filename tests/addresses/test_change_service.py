@@ -23,8 +23,6 @@ from ventanilla.access.exceptions import OrderNotFound
 from ventanilla.access.models import ShopperSession
 from ventanilla.addresses import service
 from ventanilla.addresses.exceptions import AddressInvalid, VerificationRequired
-from ventanilla.changes.exceptions import ChangeInProgress, ChangeNotAllowed, OrderChanged
-from ventanilla.changes.models import OrderChange
 from ventanilla.config import Settings, ShopPolicy, use_settings
 from ventanilla.core import clock
 from ventanilla.core.actors import Actor
@@ -32,7 +30,8 @@ from ventanilla.core.errors import AppError
 from ventanilla.customers.models import Customer
 from ventanilla.db import session_scope
 from ventanilla.orders import service as orders_service
-from ventanilla.orders.models import Order
+from ventanilla.orders.exceptions import ChangeInProgress, ChangeNotAllowed, OrderChanged
+from ventanilla.orders.models import Order, OrderChange
 
 
 @pytest.fixture
@@ -259,9 +258,9 @@ class TestRefusals:
     ) -> None:
         customer, order = shop
         with session_scope() as s:
-            from ventanilla.changes import repository as changes_repository
+            from ventanilla.orders import repository as orders_repository
 
-            changes_repository.add_change(
+            orders_repository.add_change(
                 s,
                 OrderChange(
                     order_id=order.id or 0,

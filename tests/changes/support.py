@@ -12,12 +12,11 @@ from sqlmodel import Session, select
 
 from tests.factories import make_customer, make_order, make_product
 from ventanilla.catalog.models import Product
-from ventanilla.changes.models import OrderChange
 from ventanilla.config import Settings, use_settings
 from ventanilla.core.actors import Actor
 from ventanilla.customers.models import Customer
 from ventanilla.db import session_scope
-from ventanilla.orders.models import Order, OrderLine
+from ventanilla.orders.models import Order, OrderChange, OrderLine
 from ventanilla.outbox import service as outbox_service
 from ventanilla.outbox.models import OutboxMessage
 

@@ -20,10 +20,11 @@ from tests.changes.support import (
 from tests.factories import make_product
 from ventanilla.changes import service
 from ventanilla.changes.amounts import AddProduct, SetQuantity
-from ventanilla.changes.exceptions import AmendmentInvalid, ChangeNotAllowed, OrderChanged
+from ventanilla.changes.exceptions import AmendmentInvalid
 from ventanilla.core.actors import Actor
 from ventanilla.db import session_scope
 from ventanilla.orders import service as orders_service
+from ventanilla.orders.exceptions import ChangeNotAllowed, OrderChanged
 from ventanilla.orders.models import Order
 
 WAREHOUSE = Actor.store("Almacén")

@@ -24,20 +24,18 @@ from tests.factories import make_customer
 from ventanilla.activity.models import Activity
 from ventanilla.changes import service
 from ventanilla.changes.amounts import AddProduct, SetQuantity
-from ventanilla.changes.exceptions import (
-    AmendmentInvalid,
-    ChangeInProgress,
-    ChangeNotAllowed,
-    ChangeNotFound,
-    OrderChanged,
-)
-from ventanilla.changes.models import OrderChangeAction
+from ventanilla.changes.exceptions import AmendmentInvalid, ChangeNotFound
 from ventanilla.config import Settings
 from ventanilla.core.actors import Actor
 from ventanilla.db import session_scope
 from ventanilla.orders import service as orders_service
-from ventanilla.orders.exceptions import OrderNotFound
-from ventanilla.orders.models import Order
+from ventanilla.orders.exceptions import (
+    ChangeInProgress,
+    ChangeNotAllowed,
+    OrderChanged,
+    OrderNotFound,
+)
+from ventanilla.orders.models import Order, OrderChangeAction
 
 WAREHOUSE = Actor.store("Almacén")
 

@@ -23,7 +23,7 @@ from tests.changes.support import (
 )
 from tests.payments.helpers import event_body
 from tests.stripe_server import LocalStripe, sign
-from ventanilla.changes import service
+from ventanilla.changes import service, tasks
 from ventanilla.changes.amounts import SetQuantity
 from ventanilla.config import Settings
 from ventanilla.db import session_scope
@@ -351,9 +351,9 @@ class TestUnpaidChangesExpire:
         assert confirmed.json()["status"] == "awaiting_payment"
         assert stock_of(products[0].sku) == 3
 
-        assert service.expire_abandoned() == 0  # still fresh: the shopper may be paying
+        assert tasks.expire_abandoned() == 0  # still fresh: the shopper may be paying
         with clock.frozen(clock.now() + service.PAYMENT_TTL + timedelta(minutes=1)):
-            assert service.expire_abandoned() == 1
+            assert tasks.expire_abandoned() == 1
         state = stripe_client.get(f"{base(order)}/{change_id}").json()
         assert state["status"] == "canceled"
         [charge] = ledger(order)

@@ -8,8 +8,9 @@ from sqlmodel import Session, func, select
 
 from tests.access.helpers import csrf_token, login
 from tests.factories import make_customer, make_order
-from ventanilla.access.models import RateLimitHit, ShopperSession
+from ventanilla.access.models import ShopperSession
 from ventanilla.core import csrf
+from ventanilla.core.ratelimit import RateLimitHit
 from ventanilla.outbox.models import OutboxMessage
 
 SECRET = "test-secret-key-0123456789abcdef"

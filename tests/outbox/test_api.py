@@ -14,7 +14,7 @@ from tests.servers import WebhookReceiver
 from ventanilla.apikeys import service as apikeys_service
 from ventanilla.config import Settings
 from ventanilla.db import session_scope
-from ventanilla.outbox import service, worker
+from ventanilla.outbox import sender, service
 
 URL = "https://tienda.example/hooks/ventanilla"
 
@@ -168,7 +168,7 @@ class TestPingAndLog:
         assert queued["attempts"] == 0
         assert [m.endpoint_id for m in outbox()] == [first["id"]]
 
-        assert worker.drain_once() == 1
+        assert sender.drain_once() == 1
         (request,) = webhook_receiver.requests
         assert request.path == "/hooks/a"
         assert request.headers["webhook-id"] == queued["id"]
@@ -187,7 +187,7 @@ class TestPingAndLog:
         webhook_receiver.respond_with(500, 500, 200)
         for _ in range(3):
             store.post(f"/api/v1/webhooks/{endpoint['id']}/ping")
-        worker.drain_once()
+        sender.drain_once()
 
         log = store.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries?limit=2").json()
         assert log["count"] == 3
@@ -206,14 +206,14 @@ class TestRetry:
         endpoint = register(store, url=webhook_receiver.url)
         webhook_receiver.respond_with(500, 200)
         message_id = store.post(f"/api/v1/webhooks/{endpoint['id']}/ping").json()["id"]
-        worker.drain_once()
+        sender.drain_once()
         (dead,) = outbox()
         assert dead.status == "dead"
 
         retried = store.post(f"/api/v1/webhooks/messages/{message_id}/retry")
         assert retried.status_code == 202
         assert (retried.json()["id"], retried.json()["status"]) == (message_id, "pending")
-        assert worker.drain_once() == 1
+        assert sender.drain_once() == 1
 
         assert [r.headers["webhook-id"] for r in webhook_receiver.requests] == [message_id] * 2
         assert [d.attempt for d in deliveries(message_id)] == [1, 2]

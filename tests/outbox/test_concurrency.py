@@ -13,7 +13,7 @@ from tests.outbox.helpers import add_endpoint, message
 from tests.servers import WebhookReceiver
 from ventanilla.config import Settings
 from ventanilla.db import session_scope
-from ventanilla.outbox import service, worker
+from ventanilla.outbox import sender, service
 from ventanilla.outbox.models import OutboxMessage
 
 NEEDS_POSTGRES = "SQLite has no row locks: it serialises writers, so there is no race to test"
@@ -53,7 +53,7 @@ class TestSkipLocked:
             stmt = select(OutboxMessage).where(OutboxMessage.id == held).with_for_update()
             other_worker.exec(stmt).one()  # row lock held until this transaction ends
             results: list[object] = []
-            thread = in_thread(worker.drain_once, results)
+            thread = in_thread(sender.drain_once, results)
             thread.join(timeout=60)
             assert not thread.is_alive(), "drain_once waited for the locked row"
             assert results == [1]
@@ -61,7 +61,7 @@ class TestSkipLocked:
 
         assert [r.headers["webhook-id"] for r in webhook_receiver.requests] == [free]
         assert message(held).status == "pending"
-        assert worker.drain_once() == 1
+        assert sender.drain_once() == 1
         assert message(held).status == "sent"
 
     def test_concurrent_drains_never_send_the_same_message_twice(
@@ -77,7 +77,7 @@ class TestSkipLocked:
         def drain_all() -> int:
             start.wait()
             total = 0
-            while (n := worker.drain_once(limit=5)) > 0:
+            while (n := sender.drain_once(limit=5)) > 0:
                 total += n
             return total
 
@@ -101,7 +101,7 @@ class TestSerialisedOnSqlite:
         """Both databases: a claimed (leased) message is invisible to the next drain."""
         add_endpoint(webhook_receiver.url)
         (message_id,) = emit_many(1)
-        claimed = worker._claim(worker.clock.now(), 10, settings)
+        claimed = sender._claim(sender.clock.now(), 10, settings)
         assert [c.id for c in claimed] == [message_id]
-        assert worker.drain_once() == 0
+        assert sender.drain_once() == 0
         assert message(message_id).locked_until is not None

@@ -15,7 +15,7 @@ from tests.servers import SMTPServer
 from ventanilla.config import Settings
 from ventanilla.core import clock
 from ventanilla.db import session_scope
-from ventanilla.outbox import service, worker
+from ventanilla.outbox import sender, service
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 
@@ -41,20 +41,20 @@ class TestSmtpDelivery:
         with clock.frozen(T0):
             ids = queue_emails(2) + queue_emails(2)
 
-            assert worker.drain_once() == 4
+            assert sender.drain_once() == 4
             for message_id in ids:
                 row = message(message_id)
                 assert (row.status, row.attempts) == ("pending", 1)
                 assert "unreachable" in (row.last_error or "")
                 assert row.next_attempt_at > T0
                 assert row.locked_until is None
-            assert worker.drain_once() == 0, "nothing is due before the backoff has passed"
+            assert sender.drain_once() == 0, "nothing is due before the backoff has passed"
 
             smtp.start()
             clock.advance(timedelta(minutes=1))
-            assert worker.drain_once() == 4
+            assert sender.drain_once() == 4
             clock.advance(timedelta(days=1))
-            assert worker.drain_once() == 0
+            assert sender.drain_once() == 0
 
         received = sorted(m["Message-ID"] for m in smtp.messages)
         assert received == sorted(f"<{i}@example.com>" for i in ids)
@@ -74,7 +74,7 @@ class TestSmtpDelivery:
                 text="Abre tu pedido: https://example.com/x",
                 html="<p>Abre <a href='https://example.com/x'>tu pedido</a></p>",
             )
-        assert worker.drain_once() == 1
+        assert sender.drain_once() == 1
 
         (received,) = smtp.messages
         assert received["From"] == "Juguetes Pepa <hola@juguetes.example>"
@@ -95,14 +95,14 @@ class TestSmtpDelivery:
         smtp.reply = "451 4.3.0 Try again later"
         with clock.frozen(T0):
             (message_id,) = queue_emails(1)
-            worker.drain_once()
+            sender.drain_once()
             row = message(message_id)
             assert row.status == "pending"
             assert "451" in (row.last_error or "")
 
             smtp.reply = None
             clock.advance(timedelta(minutes=1))
-            worker.drain_once()
+            sender.drain_once()
         assert message(message_id).status == "sent"
         assert len(smtp.messages) == 1
 
@@ -114,7 +114,7 @@ class TestSmtpDelivery:
         with session_scope() as s:
             bad = service.enqueue_email(s, to="nadie@example.com", subject="x", text="x").id
             good = service.enqueue_email(s, to="ana@example.com", subject="y", text="y").id
-        assert worker.drain_once() == 2
+        assert sender.drain_once() == 2
 
         dead = message(bad)
         assert (dead.status, dead.attempts) == ("dead", 1)
@@ -140,7 +140,7 @@ class TestTransactions:
             raise RuntimeError("the change failed after queueing its messages")
 
         assert outbox() == []
-        assert worker.drain_once() == 0
+        assert sender.drain_once() == 0
         assert smtp.messages == []
 
 
@@ -150,7 +150,7 @@ class TestDemoMode:
     ) -> None:
         settings = configure(smtp_host=None)
         (message_id,) = queue_emails(1)
-        assert worker.drain_once() == 1
+        assert sender.drain_once() == 1
 
         folder = settings.var_dir / "mail"
         assert [p.name for p in folder.iterdir()] == [f"{message_id}.eml"]
@@ -173,15 +173,15 @@ class TestLongOutage:
         smtp.stop()
         with clock.frozen(T0):
             [message_id] = queue_emails(1)
-            worker.drain_once()
+            sender.drain_once()
             clock.advance(timedelta(hours=1))
-            worker.drain_once()
+            sender.drain_once()
             assert message(message_id).status == "dead"
 
             smtp.start()
             result = CliRunner().invoke(cli, ["outbox", "retry-dead", "--kind", "email"])
             assert result.exit_code == 0, result.output
             assert "queued 1 message(s) again" in result.output
-            assert worker.drain_once() == 1
+            assert sender.drain_once() == 1
         assert message(message_id).status == "sent"
         assert [m["Message-ID"] for m in smtp.messages] == [f"<{message_id}@example.com>"]

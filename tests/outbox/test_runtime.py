@@ -14,11 +14,12 @@ from typer.testing import CliRunner
 
 from tests.outbox.helpers import message
 from tests.servers import SMTPServer, wait_for
+from ventanilla import worker
 from ventanilla.app import create_app
 from ventanilla.cli import app as cli
 from ventanilla.config import ROOT, Settings
 from ventanilla.db import session_scope
-from ventanilla.outbox import service, worker
+from ventanilla.outbox import service
 
 
 def queue_email(to: str = "ana@example.com") -> str:

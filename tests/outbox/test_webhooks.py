@@ -15,7 +15,7 @@ from tests.servers import WebhookReceiver, free_port
 from ventanilla.config import Settings
 from ventanilla.core import clock
 from ventanilla.db import session_scope
-from ventanilla.outbox import service, worker
+from ventanilla.outbox import sender, service
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 
@@ -31,7 +31,7 @@ class TestSigning:
     ) -> None:
         endpoint = add_endpoint(webhook_receiver.url)
         (message_id,) = emit(number="ES-1001", placed_at=T0)
-        assert worker.drain_once() == 1
+        assert sender.drain_once() == 1
 
         (request,) = webhook_receiver.requests
         assert request.method == "POST"
@@ -59,13 +59,13 @@ class TestRetries:
         webhook_receiver.respond_with(500, 200)
         with clock.frozen(T0):
             (message_id,) = emit()
-            assert worker.drain_once() == 1
+            assert sender.drain_once() == 1
             first = message(message_id)
             assert (first.status, first.attempts) == ("pending", 1)
             assert (first.last_error or "").startswith("HTTP 500")
 
             clock.advance(timedelta(minutes=1))
-            assert worker.drain_once() == 1
+            assert sender.drain_once() == 1
 
         assert [r.headers["webhook-id"] for r in webhook_receiver.requests] == [message_id] * 2
         bodies = {r.body for r in webhook_receiver.requests}
@@ -92,7 +92,7 @@ class TestRetries:
         with clock.frozen(T0):
             (message_id,) = emit()
             for attempt in range(1, 6):
-                assert worker.drain_once() == 1
+                assert sender.drain_once() == 1
                 row = message(message_id)
                 assert row.attempts == attempt
                 if attempt == 5:
@@ -100,13 +100,13 @@ class TestRetries:
                 delay = row.next_attempt_at - clock.now()
                 delays.append(delay)
                 clock.advance(delay - timedelta(seconds=1))
-                assert worker.drain_once() == 0, "not due yet"
+                assert sender.drain_once() == 0, "not due yet"
                 clock.advance(timedelta(seconds=1))
 
             dead = message(message_id)
             assert dead.status == "dead"
             clock.advance(timedelta(days=30))
-            assert worker.drain_once() == 0
+            assert sender.drain_once() == 0
 
         for n, delay in enumerate(delays, start=1):
             nominal = 10.0 * 2 ** (n - 1)
@@ -123,7 +123,7 @@ class TestRetries:
         webhook_receiver.respond_with(307)
         webhook_receiver.location = webhook_receiver.url + "/elsewhere"
         (message_id,) = emit()
-        worker.drain_once()
+        sender.drain_once()
 
         assert [r.path for r in webhook_receiver.requests] == ["/hooks"]
         assert [d.status_code for d in deliveries(message_id)] == [307]
@@ -132,7 +132,7 @@ class TestRetries:
     def test_unreachable_endpoint_is_logged_and_retried(self, settings: Settings) -> None:
         add_endpoint(f"http://127.0.0.1:{free_port()}/hooks")
         (message_id,) = emit()
-        worker.drain_once()
+        sender.drain_once()
 
         (attempt,) = deliveries(message_id)
         assert attempt.status_code is None
@@ -147,7 +147,7 @@ class TestRetries:
         (message_id,) = emit()
         with session_scope() as session:
             service.disable_endpoint(session, actor=STORE, endpoint_id=endpoint.id or 0)
-        worker.drain_once()
+        sender.drain_once()
 
         row = message(message_id)
         assert (row.status, row.attempts, row.last_error) == ("dead", 0, "endpoint disabled")
@@ -161,7 +161,7 @@ class TestRetries:
         second = add_endpoint(webhook_receiver.url + "/b")
         ids = emit()
         assert len(ids) == 2
-        worker.drain_once()
+        sender.drain_once()
 
         by_path = {r.path: r for r in webhook_receiver.requests}
         assert set(by_path) == {"/hooks/a", "/hooks/b"}

@@ -12,10 +12,9 @@ from sqlmodel import Session, col, select
 from tests.factories import make_order
 from tests.stripe_server import LocalStripe
 from ventanilla.activity.models import Activity
-from ventanilla.changes import repository as changes_repository
-from ventanilla.changes.models import OrderChange
 from ventanilla.db import session_scope
-from ventanilla.orders.models import Order
+from ventanilla.orders import repository as orders_repository
+from ventanilla.orders.models import Order, OrderChange
 from ventanilla.outbox.models import OutboxMessage
 from ventanilla.payments.models import PaymentEntry
 
@@ -68,7 +67,7 @@ def make_change(
         settlement="refund" if new_total_minor < order.total_minor else "payment",
         preview={},
     )
-    changes_repository.add_change(session, change)
+    orders_repository.add_change(session, change)
     session.commit()
     return change
 

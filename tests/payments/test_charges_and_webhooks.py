@@ -23,11 +23,10 @@ from tests.payments.helpers import (
 )
 from tests.servers import LOOPBACK, free_port, wait_for
 from tests.stripe_server import LocalStripe, sign
-from ventanilla.changes.models import OrderChange
 from ventanilla.config import Settings, use_settings
 from ventanilla.db import session_scope
 from ventanilla.orders import repository as orders_repository
-from ventanilla.orders.models import Order
+from ventanilla.orders.models import Order, OrderChange
 from ventanilla.payments import service
 from ventanilla.payments.exceptions import (
     PaymentAlreadySucceeded,

@@ -324,17 +324,3 @@ class TestRefundCharge:
             )
             with pytest.raises(ValueError):
                 service.refund_charge(s, entry=charge, reason="not paid yet")
-
-
-class TestWorker:
-    def test_the_outbox_worker_retries_refunds_too(
-        self, session: Session, stripe_settings: Settings, localstripe: LocalStripe
-    ) -> None:
-        from ventanilla.outbox import worker
-
-        order = paid_order(session, localstripe, 5000)
-        change = make_change(session, order, new_total_minor=3000)
-        row = request(order.number, change.id, 2000)
-        worker.drain_once()
-        assert entry(row.id or 0).status == "succeeded"
-        assert len(localstripe.refunds(str(order.payment_reference))) == 1

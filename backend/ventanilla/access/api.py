@@ -13,6 +13,8 @@ from ventanilla.core.deps import SessionDep
 from ventanilla.core.handlers import ErrorResponse
 
 router = APIRouter(tags=["links"])
+POSITION = 50
+OPENAPI_TAGS = [{"name": "links", "description": 'Signed "my order" links for the shop\'s emails'}]
 
 
 @router.post(

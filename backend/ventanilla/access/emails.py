@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
@@ -10,15 +9,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 
 from ventanilla.core import i18n
+from ventanilla.core.emails import Email
 from ventanilla.core.i18n import gettext as _
-
-
-@dataclass(frozen=True)
-class Email:
-    subject: str
-    text: str
-    html: str
-
 
 
 def link_email(

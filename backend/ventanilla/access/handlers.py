@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from ventanilla.access import policy
 from ventanilla.access.exceptions import LinkRejected, NoShopperSession
-from ventanilla.core.handlers import wants_json
+from ventanilla.core.handlers import error_body, wants_json
 from ventanilla.core.ratelimit import RateLimited
 from ventanilla.core.templating import render
 
@@ -28,7 +28,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NoShopperSession)
     async def no_session(request: Request, exc: NoShopperSession) -> Response:
         if wants_json(request):
-            return JSONResponse({"code": exc.code, "detail": exc.message}, status_code=401)
+            return JSONResponse(error_body(request, exc), status_code=401)
         back = _back_here(request)
         target = "/find" + ("?" + urlencode({"next": back}) if back else "")
         if request.headers.get("hx-request"):
@@ -40,9 +40,7 @@ def install(app: FastAPI) -> None:
     async def rate_limited(request: Request, exc: RateLimited) -> Response:
         headers = {"Retry-After": str(exc.retry_after)}
         if wants_json(request):
-            return JSONResponse(
-                {"code": exc.code, "detail": exc.message}, status_code=429, headers=headers
-            )
+            return JSONResponse(error_body(request, exc), status_code=429, headers=headers)
         return render(
             request,
             "access/too_many.html",
@@ -54,9 +52,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(LinkRejected)
     async def link_rejected(request: Request, exc: LinkRejected) -> Response:
         if wants_json(request):
-            return JSONResponse(
-                {"code": exc.code, "detail": exc.message}, status_code=exc.status_code
-            )
+            return JSONResponse(error_body(request, exc), status_code=exc.status_code)
         return render(
             request,
             "access/link_problem.html",

@@ -53,13 +53,3 @@ class AccessCode(SQLModel, table=True):
     created_at: datetime = created_at_field()
     expires_at: datetime = utc_field(nullable=False)
     used_at: datetime | None = utc_field()
-
-
-class RateLimitHit(SQLModel, table=True):
-    """Fixed-window counters shared by every worker through the database."""
-
-    __tablename__ = "rate_limits"
-
-    key: str = Field(primary_key=True, max_length=200)
-    window_start: datetime = utc_field(nullable=False)
-    count: int = 0

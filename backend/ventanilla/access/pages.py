@@ -19,6 +19,7 @@ from ventanilla.core.errors import FieldErrors
 from ventanilla.core.templating import render
 
 router = APIRouter(include_in_schema=False)
+POSITION = 20
 
 NO_INDEX = {"X-Robots-Tag": "noindex, nofollow"}
 LANG_MAX_AGE = 365 * 24 * 3600

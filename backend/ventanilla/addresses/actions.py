@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from ventanilla.changes import policy as changes_policy
+from ventanilla.core.decisions import Decision
 from ventanilla.core.i18n import N_
-from ventanilla.orders import actions
-from ventanilla.orders.view import order_url
+from ventanilla.orders import policy as orders_policy
+from ventanilla.portal import actions
+from ventanilla.portal.urls import order_url
+
+
+def decide(ctx: actions.ActionContext) -> Decision:
+    """The edit policy, from what the page loaded (no queries)."""
+    return orders_policy.can_edit(ctx.order, ctx.now)
 
 
 def href(ctx: actions.ActionContext) -> str:
@@ -16,7 +22,7 @@ ACTION = actions.register(
     actions.Action(
         key="address",
         label=N_("Change the delivery address"),
-        decide=changes_policy.edit_action,
+        decide=decide,
         href=href,
         position=30,
     )

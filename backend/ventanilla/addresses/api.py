@@ -32,6 +32,7 @@ from ventanilla.core.deps import SessionDep
 from ventanilla.core.handlers import ErrorResponse
 
 router = APIRouter(tags=["shopper"])
+POSITION = 70
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "No such order for this shopper"},
@@ -85,8 +86,9 @@ def read_delivery_address(
         },
         409: {
             "model": ErrorResponse,
-            "description": "change_not_allowed (with the reason), order_changed (send the "
-            "current version), change_in_progress",
+            "description": "The policy's reason as the code (packing_started, already_shipped, "
+            "cancelled, edit_window_closed...), order_changed (send the current version), "
+            "change_in_progress",
         },
     },
 )

@@ -6,9 +6,9 @@ from html import escape
 
 from babel import Locale
 
-from ventanilla.access.emails import Email
 from ventanilla.addresses.validation import Address
 from ventanilla.core import i18n
+from ventanilla.core.emails import Email
 from ventanilla.core.i18n import gettext as _
 
 

@@ -23,24 +23,22 @@ from starlette.responses import Response
 from ventanilla.access import policy as access_policy
 from ventanilla.access import service as access_service
 from ventanilla.access.deps import CurrentCustomer, CurrentShopperSession, OwnedOrder, ShopperActor
-from ventanilla.addresses import actions as _actions  # noqa: F401  (registers the action)
 from ventanilla.addresses import service
 from ventanilla.addresses.exceptions import AddressInvalid, VerificationRequired
 from ventanilla.addresses.validation import EU_COUNTRIES, FIELDS, Address, Problem, clean_text
-from ventanilla.changes import policy as changes_policy
-from ventanilla.changes.exceptions import ChangeInProgress, ChangeNotAllowed, OrderChanged
 from ventanilla.core import clock, i18n
 from ventanilla.core.deps import SessionDep
 from ventanilla.core.errors import AppError
 from ventanilla.core.fields import known_countries
+from ventanilla.core.handlers import refusal_text
 from ventanilla.core.i18n import N_
 from ventanilla.core.templating import render
 from ventanilla.customers.models import Customer
-from ventanilla.orders.view import order_url
+from ventanilla.orders.exceptions import ChangeInProgress, ChangeNotAllowed, OrderChanged
+from ventanilla.portal.urls import order_url
 
 router = APIRouter(include_in_schema=False)
-
-REFUSAL_MESSAGES = changes_policy.REFUSAL_MESSAGES
+POSITION = 30
 
 CODE_MESSAGES = {
     "code_format": N_("Enter the 6 digits from the email."),
@@ -111,7 +109,6 @@ def _context(
     needs_code: bool,
     **extra: Any,
 ) -> dict[str, Any]:
-    i18n.activate(request)
     return {
         "customer": customer,
         "number": number,
@@ -127,21 +124,8 @@ def _context(
     }
 
 
-def _prefer_customer_locale(request: Request, customer: Customer) -> None:
-    """Choose the page's language now: messages are translated before rendering starts."""
-    if getattr(request.state, "customer_locale", None) is None:
-        request.state.customer_locale = customer.locale
-    i18n.activate(request)
-
-
 def _refused(request: Request, customer: Customer, number: str, exc: AppError) -> Response:
-    if isinstance(exc, ChangeNotAllowed):
-        msgid = str(exc.params.get("msgid") or REFUSAL_MESSAGES["not_editable"])
-        params = exc.params.get("msg_params") or {}
-    else:
-        msgid = REFUSAL_MESSAGES.get(exc.code, REFUSAL_MESSAGES["not_editable"])
-        params = {}
-    i18n.activate(request)
+    """The refusal (core.handlers' contract) on this page, with a way back to the form."""
     return render(
         request,
         "addresses/refused.html",
@@ -150,7 +134,7 @@ def _refused(request: Request, customer: Customer, number: str, exc: AppError) -
             "number": number,
             "order_url": order_url(number),
             "form_url": order_url(number) + "/address",
-            "reason": i18n.gettext(msgid, **params),
+            "reason": refusal_text(request, exc),
             "code": exc.code,
         },
         status_code=exc.status_code,
@@ -166,7 +150,6 @@ def address_page(
     record: CurrentShopperSession,
 ) -> Response:
     """The delivery address form, prefilled with the current address (or why it cannot change)."""
-    _prefer_customer_locale(request, customer)
     form = service.address_form(session, customer=customer, order=order, shopper_session=record)
     refusal = None
     if not form.decision.ok:
@@ -194,7 +177,6 @@ def change_address(
     fields: FormFields,
 ) -> Response:
     """Save the new delivery address and go back to the order page."""
-    _prefer_customer_locale(request, customer)
     values = fields.address()
     version = fields.version_number()
     needs_code = access_policy.email_proof(record, now=clock.now()) is None
@@ -256,7 +238,6 @@ def send_code(
     fields: FormFields,
 ) -> Response:
     """Email a one-time code to the order's address, then ask for it."""
-    _prefer_customer_locale(request, customer)
     sent = access_service.send_access_code(
         session, shopper_session=record, customer=customer, order_id=order.id
     )
@@ -277,7 +258,6 @@ def send_code(
 @router.get("/orders/{number}/address/verify")
 def verify_page(request: Request, customer: CurrentCustomer, order: OwnedOrder) -> Response:
     """Ask for the code from the email."""
-    _prefer_customer_locale(request, customer)
     context = _context(
         request,
         customer=customer,
@@ -300,7 +280,6 @@ def verify_code(
     fields: FormFields,
 ) -> Response:
     """Check the code; right, and it is back to the form with the address as typed."""
-    _prefer_customer_locale(request, customer)
     check = access_service.verify_access_code(
         session, shopper_session=record, customer=customer, code=fields.code, order_id=order.id
     )

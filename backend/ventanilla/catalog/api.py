@@ -20,6 +20,8 @@ from ventanilla.core.deps import SessionDep
 from ventanilla.core.fields import CODE_PATTERN
 
 router = APIRouter(tags=["catalog"])
+POSITION = 10
+OPENAPI_TAGS = [{"name": "catalog", "description": "Products and stock"}]
 
 SkuPath = Annotated[
     str,

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Path
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
 from ventanilla.access.deps import CurrentCustomer, OwnedOrder, ShopperActor
 from ventanilla.changes import service
 from ventanilla.changes.exceptions import ChangeNotFound
-from ventanilla.changes.models import OrderChange
 from ventanilla.changes.schemas import (
     AmendmentIn,
     CancelIn,
@@ -27,12 +26,14 @@ from ventanilla.changes.schemas import (
 from ventanilla.config import get_settings
 from ventanilla.core.deps import SessionDep
 from ventanilla.core.fields import INT32_MAX
-from ventanilla.core.handlers import ErrorResponse
-from ventanilla.orders.models import Order
-from ventanilla.orders.view import order_url
+from ventanilla.core.handlers import ErrorResponse, error_body
+from ventanilla.orders.exceptions import ChangeNotAllowed
+from ventanilla.orders.models import Order, OrderChange
 from ventanilla.payments import service as payments
+from ventanilla.portal.urls import change_url
 
 router = APIRouter(prefix="/me/orders/{number}/amendments", tags=["my orders"])
+POSITION = 90
 
 ChangeId = Annotated[int, Path(ge=1, le=INT32_MAX, description="The change's id")]
 
@@ -48,7 +49,7 @@ def _errors(**described: str) -> dict[int | str, dict[str, Any]]:
 
 
 REFUSALS = (
-    "change_not_allowed and its reasons (packing_started, already_shipped, cancelled, "
+    "The policy's reason as the code (packing_started, already_shipped, cancelled, "
     "edit_window_closed...): the shop's cut-off has passed; order_changed: the order moved on "
     "since `version`; change_in_progress: another change is open"
 )
@@ -59,7 +60,7 @@ def _read(session: SessionDep, change: OrderChange, order: Order) -> ChangeRead:
     checkout = None
     if entry is not None and change.status == "awaiting_payment":
         base = get_settings().base_url.rstrip("/")
-        url = f"{base}{order_url(order.number)}/changes/{change.id}"
+        url = f"{base}{change_url(order.number, change.id or 0)}"
         checkout = dict(payments.checkout_context(entry, return_url=url))
     return ChangeRead.build(change, order_version=order.version, payment=entry, checkout=checkout)
 
@@ -130,8 +131,8 @@ def get_amendment(
 def confirm_amendment(
     change_id: ChangeId,
     body: ConfirmIn,
+    request: Request,
     session: SessionDep,
-    background: BackgroundTasks,
     customer: CurrentCustomer,
     order: OwnedOrder,
     actor: ShopperActor,
@@ -149,11 +150,9 @@ def confirm_amendment(
         version=body.version,
     )
     if result.outcome == "declined" and result.reason is not None:
-        refusal = service.not_allowed(result.reason)
+        refusal = ChangeNotAllowed(result.reason)
         # Not raised: the decline (and the stock it gives back) is committed.
-        return JSONResponse({"code": refusal.code, "detail": refusal.message}, status_code=409)
-    if result.refund is not None and result.refund.id is not None:
-        background.add_task(payments.execute_refund_now, result.refund.id)
+        return JSONResponse(error_body(request, refusal), status_code=refusal.status_code)
     read = _read(session, result.change, result.order)
     if result.refund is not None:
         read.refund_minor = result.refund.amount_minor

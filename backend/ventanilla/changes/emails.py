@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from ventanilla.access.emails import Email
 from ventanilla.core import i18n
+from ventanilla.core.emails import Email
 from ventanilla.core.i18n import gettext as _
 from ventanilla.core.money import format_money
 

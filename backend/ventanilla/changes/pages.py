@@ -13,37 +13,38 @@ GET  /orders/{number}/changes/{change_id}/pay    Stripe.js card form (needs Java
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
-from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from ventanilla.access.deps import CurrentCustomer, OwnedOrder, ShopperActor
 from ventanilla.changes import amounts, service
-from ventanilla.changes import policy as changes_policy
-from ventanilla.changes.exceptions import (
-    AmendmentInvalid,
-    ChangeInProgress,
-    ChangeNotAllowed,
-    ChangeNotFound,
-    OrderChanged,
+from ventanilla.changes.exceptions import AmendmentInvalid, ChangeNotFound
+from ventanilla.changes.forms import (
+    RawForm,
+    change_id_of,
+    parse_items_form,
+    problem_errors,
+    version_of,
 )
-from ventanilla.changes.models import OrderChange
 from ventanilla.config import get_settings
 from ventanilla.core import i18n
+from ventanilla.core.decisions import Decision
 from ventanilla.core.deps import SessionDep
 from ventanilla.core.errors import AppError
 from ventanilla.core.fields import INT32_MAX
+from ventanilla.core.handlers import refusal_text
 from ventanilla.core.i18n import N_
 from ventanilla.core.middleware import allow_payment_scripts
+from ventanilla.core.money import percent_text
 from ventanilla.core.templating import render
 from ventanilla.customers.models import Customer
-from ventanilla.orders import actions
-from ventanilla.orders.view import order_url, percent_text
+from ventanilla.orders.exceptions import ChangeInProgress, ChangeNotAllowed, OrderChanged
+from ventanilla.orders.models import OrderChange
+from ventanilla.orders.policy import EDIT_REFUSALS
 from ventanilla.payments import service as payments
 from ventanilla.payments.exceptions import (
     PaymentAlreadySucceeded,
@@ -51,13 +52,14 @@ from ventanilla.payments.exceptions import (
     PaymentProviderUnavailable,
     PaymentRejected,
 )
+from ventanilla.portal.urls import change_url, order_url
 
 router = APIRouter(include_in_schema=False)
+POSITION = 40
 
 CONFIRMED = "items"  # ?changed=items on the order page
 STATE_REFRESH_SECONDS = 3
 
-REFUSAL_MESSAGES = changes_policy.REFUSAL_MESSAGES
 # What the shopper reads about the state of a change.
 STATUS_LABELS = {
     "requested": N_("Waiting for your confirmation"),
@@ -66,115 +68,9 @@ STATUS_LABELS = {
     "declined": N_("Not applied"),
     "canceled": N_("Withdrawn"),
 }
-NOT_A_NUMBER = N_("Enter a whole number, for example 2.")
-
-
-# --- the "what you can do now" box ------------------------------------------------------------
-
-actions.register(
-    actions.Action(
-        key="items",
-        label=N_("Change items"),
-        decide=changes_policy.edit_action,
-        href=lambda ctx: order_url(ctx.order.number) + "/items",
-        position=40,
-    )
-)
-
-
-# --- form parsing -------------------------------------------------------------------------------
-
-
-async def _form(request: Request) -> FormData:
-    return await request.form()
-
-
-RawForm = Annotated[FormData, Depends(_form)]
-
-
-@dataclass
-class ParsedForm:
-    """The actions a form asks for, which field each comes from, and what could not be read."""
-
-    actions: list[amounts.Action]
-    fields: list[str]  # per action: the form field its problems belong to
-    values: dict[str, str]
-    errors: dict[str, str]
-
-
-def _int(text: str) -> int | None:
-    text = text.strip()
-    if text.startswith(("-", "+")):
-        sign, digits = text[0], text[1:]
-    else:
-        sign, digits = "", text
-    if not (digits.isascii() and digits.isdecimal()) or len(digits) > 9:
-        return None
-    return int(sign + digits)
-
-
-def parse_items_form(form: FormData) -> ParsedForm:
-    """qty_<line> (a number), remove_<line> (a checkbox), add_sku + add_quantity."""
-    values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
-    parsed = ParsedForm(actions=[], fields=[], values=values, errors={})
-    line_nos: set[int] = set()
-    for key in values:
-        prefix, _sep, tail = key.partition("_")
-        if prefix in ("qty", "remove") and tail.isascii() and tail.isdecimal() and len(tail) < 10:
-            line_nos.add(int(tail))
-    for line_no in sorted(line_nos):
-        if values.get(f"remove_{line_no}"):
-            quantity: int | None = 0
-        else:
-            quantity = _int(values.get(f"qty_{line_no}", ""))
-        if quantity is None:
-            parsed.errors[f"qty_{line_no}"] = i18n.gettext(NOT_A_NUMBER)
-            continue
-        parsed.actions.append(amounts.SetQuantity(line_no=line_no, quantity=quantity))
-        parsed.fields.append(f"qty_{line_no}")
-    sku = values.get("add_sku", "").strip()
-    if sku:
-        quantity = _int(values.get("add_quantity", "") or "1")
-        if quantity is None:
-            parsed.errors["add_quantity"] = i18n.gettext(NOT_A_NUMBER)
-        else:
-            parsed.actions.append(amounts.AddProduct(sku=sku[:64], quantity=quantity))
-            parsed.fields.append("add_quantity" if quantity < 1 or quantity > 99 else "add_sku")
-    return parsed
-
-
-def _version(values: dict[str, str]) -> int:
-    number = _int(values.get("version", ""))
-    return number if number is not None and 0 < number <= INT32_MAX else 0
-
-
-def _change_id(values: dict[str, str]) -> int:
-    number = _int(values.get("change_id", ""))
-    return number if number is not None and 0 < number <= INT32_MAX else 0
-
-
-def _problem_errors(exc: AmendmentInvalid, parsed: ParsedForm) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for problem in exc.problems:
-        field = "form"
-        if len(problem.loc) >= 2 and isinstance(problem.loc[1], int):
-            index = problem.loc[1]
-            if 0 <= index < len(parsed.fields):
-                field = parsed.fields[index]
-                if problem.loc[-1] == "quantity" and field == "add_sku":
-                    field = "add_quantity"
-        errors.setdefault(field, i18n.gettext(problem.message, **dict(problem.params)))
-    return errors
 
 
 # --- rendering helpers --------------------------------------------------------------------------
-
-
-def _prefer_customer_locale(request: Request, customer: Customer) -> None:
-    if getattr(request.state, "customer_locale", None) is None:
-        request.state.customer_locale = customer.locale
-    # Messages are translated before rendering (form errors, reasons): choose the language now.
-    i18n.activate(request)
 
 
 def _urls(number: str, change_id: int | None = None) -> dict[str, str]:
@@ -193,22 +89,11 @@ def _urls(number: str, change_id: int | None = None) -> dict[str, str]:
     return urls
 
 
-def change_url(number: str, change_id: int) -> str:
-    return f"{order_url(number)}/changes/{change_id}"
-
-
-def _reason_text(code: str | None, decision: changes_policy.Decision | None = None) -> str:
+def _reason_text(code: str | None, decision: Decision | None = None) -> str:
+    """Why a change is not possible (a decision) or was not applied (its stored code)."""
     if decision is not None and decision.message:
         return i18n.gettext(decision.message, **dict(decision.params))
-    return i18n.gettext(REFUSAL_MESSAGES.get(code or "", REFUSAL_MESSAGES["not_editable"]))
-
-
-def _refusal_text(exc: AppError) -> str:
-    if isinstance(exc, ChangeNotAllowed) and exc.params.get("msgid"):
-        return i18n.gettext(str(exc.params["msgid"]), **(exc.params.get("msg_params") or {}))
-    if exc.code in REFUSAL_MESSAGES:
-        return i18n.gettext(REFUSAL_MESSAGES[exc.code])
-    return i18n.gettext(exc.message)
+    return i18n.gettext(EDIT_REFUSALS.get(code or "", EDIT_REFUSALS["not_editable"]))
 
 
 def _refused(
@@ -220,8 +105,7 @@ def _refused(
     active: OrderChange | None = None,
 ) -> Response:
     """A 409 (or 503) with the reason and what to do instead; nothing was changed."""
-    i18n.activate(request)
-    reason = _refusal_text(exc)
+    reason = refusal_text(request, exc)
     return render(
         request,
         "changes/refused.html",
@@ -306,7 +190,6 @@ def items_page(
     request: Request, session: SessionDep, customer: CurrentCustomer, order: OwnedOrder
 ) -> Response:
     """Change quantities, remove lines or add a product (or read why it is not possible now)."""
-    _prefer_customer_locale(request, customer)
     return _form_page(request, session, customer, order)
 
 
@@ -319,7 +202,6 @@ def items_estimate(
     form: RawForm,
 ) -> Response:
     """The new totals for what the form says now (HTMX); nothing is written."""
-    _prefer_customer_locale(request, customer)
     parsed = parse_items_form(form)
     context: dict[str, Any] = {"order": order, "estimate": None, "estimate_error": None}
     if parsed.errors:
@@ -330,14 +212,14 @@ def items_estimate(
                 session,
                 customer=customer,
                 order=order,
-                version=_version(parsed.values),
+                version=version_of(parsed.values),
                 actions=parsed.actions,
             )
             context["estimate"] = preview.as_dict()
         except AmendmentInvalid as exc:
-            context["estimate_error"] = next(iter(_problem_errors(exc, parsed).values()))
+            context["estimate_error"] = next(iter(problem_errors(exc, parsed).values()))
         except (ChangeNotAllowed, OrderChanged) as exc:
-            context["estimate_error"] = _refusal_text(exc)
+            context["estimate_error"] = refusal_text(request, exc)
     return render(request, "changes/_estimate.html", context)
 
 
@@ -351,7 +233,6 @@ def items_preview(
     form: RawForm,
 ) -> Response:
     """Record the amendment (its stock is held for you) and show the preview to confirm."""
-    _prefer_customer_locale(request, customer)
     parsed = parse_items_form(form)
     if parsed.errors:
         return _form_page(
@@ -369,7 +250,7 @@ def items_preview(
             actor=actor,
             customer=customer,
             number=order.number,
-            version=_version(parsed.values),
+            version=version_of(parsed.values),
             actions=parsed.actions,
         )
     except AmendmentInvalid as exc:
@@ -379,7 +260,7 @@ def items_preview(
             customer,
             order,
             values=parsed.values,
-            errors=_problem_errors(exc, parsed),
+            errors=problem_errors(exc, parsed),
             status_code=422,
         )
     except ChangeInProgress as exc:
@@ -401,7 +282,6 @@ def change_page(
     partial: str | None = None,
 ) -> Response:
     """One amendment: the preview with Confirm and Cancel, or what became of it."""
-    _prefer_customer_locale(request, customer)
     change = _change_or_404(session, customer, order, change_id)
     context = _change_context(session, customer, order, change)
     if partial == "state":
@@ -413,7 +293,6 @@ def change_page(
 def items_confirm(
     request: Request,
     session: SessionDep,
-    background: BackgroundTasks,
     customer: CurrentCustomer,
     order: OwnedOrder,
     actor: ShopperActor,
@@ -421,7 +300,6 @@ def items_confirm(
     version: Annotated[str, Form()] = "",
 ) -> Response:
     """Confirm: refunds, waived and shop-settled changes apply now; a payment opens the pay page."""
-    _prefer_customer_locale(request, customer)
     values = {"change_id": change_id, "version": version}
     number = order.number
     try:
@@ -430,8 +308,8 @@ def items_confirm(
             actor=actor,
             customer=customer,
             number=number,
-            change_id=_change_id(values),
-            version=_version(values),
+            change_id=change_id_of(values),
+            version=version_of(values),
         )
     except (
         OrderChanged,
@@ -442,9 +320,7 @@ def items_confirm(
     assert result.change.id is not None
     if result.outcome == "declined" and result.reason is not None:
         # Committed as declined (stock given back): say why, as a refusal.
-        return _refused(request, customer, number, service.not_allowed(result.reason))
-    if result.refund is not None and result.refund.id is not None:
-        background.add_task(payments.execute_refund_now, result.refund.id)
+        return _refused(request, customer, number, ChangeNotAllowed(result.reason))
     if result.outcome == "awaiting_payment":
         return _redirect(request, change_url(number, result.change.id) + "/pay")
     if result.outcome == "confirmed":
@@ -462,7 +338,6 @@ def items_cancel(
     change_id: Annotated[str, Form()] = "",
 ) -> Response:
     """Withdraw the amendment: nothing changes in the order and the held stock goes back."""
-    _prefer_customer_locale(request, customer)
     number = order.number
     try:
         change = service.cancel_change(
@@ -470,7 +345,7 @@ def items_cancel(
             actor=actor,
             customer=customer,
             number=number,
-            change_id=_change_id({"change_id": change_id}),
+            change_id=change_id_of({"change_id": change_id}),
         )
     except (PaymentAlreadySucceeded, PaymentInProgress, PaymentProviderUnavailable) as exc:
         return _refused(request, customer, number, exc)
@@ -487,7 +362,6 @@ def pay_page(
     change_id: int,
 ) -> Response:
     """Pay the difference by card with Stripe.js; the change applies once the payment succeeds."""
-    _prefer_customer_locale(request, customer)
     change = _change_or_404(session, customer, order, change_id)
     entry = service.payment_for(session, change=change)
     if change.status != "awaiting_payment" or entry is None or not entry.client_secret:

@@ -11,6 +11,9 @@ class Actor:
     id: str | None = None
     # The customer an agent acts for; None when customers act themselves.
     on_behalf_of: int | None = None
+    # The language a shopper is using in this request (access.deps.ShopperActor sets it): the
+    # emails their own action causes go out in it. None for everyone else.
+    locale: str | None = None
 
     @classmethod
     def system(cls) -> Actor:
@@ -21,5 +24,5 @@ class Actor:
         return cls("store", key_name)
 
     @classmethod
-    def customer(cls, customer_id: int) -> Actor:
-        return cls("customer", str(customer_id))
+    def customer(cls, customer_id: int, *, locale: str | None = None) -> Actor:
+        return cls("customer", str(customer_id), locale=locale)

@@ -1,4 +1,10 @@
-"""The answer of a pure rule (`policy.py` everywhere): yes, or no with a code and a reason."""
+"""The answer of a pure rule (`policy.py` everywhere): yes, or no with a code and a reason.
+
+A "no" carries everything every face needs to say it the same way: a stable `reason_code` (JSON
+`code`, tests, the choice of a page), an English `message` that is also the msgid pages and the
+JSON `reason` translate, and the `params` that fill its %(name)s placeholders. `core.errors.Refused`
+turns a "no" into the error routes answer with.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ class Decision:
     # Why not, for people: an English sentence that doubles as the msgid pages translate,
     # with %(name)s placeholders filled from `params`.
     message: str = ""
-    # Why not, for programs: a stable code (JSON `reason`, tests, the choice of a page).
+    # Why not, for programs: a stable code (JSON `code`, tests, the choice of a page).
     reason_code: str | None = None
     params: tuple[tuple[str, str], ...] = ()
 
@@ -24,3 +30,8 @@ class Decision:
         cls, message: str, *, code: str | None = None, params: tuple[tuple[str, str], ...] = ()
     ) -> Decision:
         return cls(False, message, code, params)
+
+    def text(self) -> str:
+        """The reason in English with its parameters filled in ('' for a yes)."""
+        values = dict(self.params)
+        return self.message % values if values else self.message

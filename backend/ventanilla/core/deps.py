@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from sqlmodel import Session
 
 from ventanilla.config import Settings, get_settings
@@ -15,9 +15,12 @@ from ventanilla.db import session_scope
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One unit of work per request: commit on success, roll back on any error."""
-    with session_scope(write=request.method not in SAFE_METHODS) as session:
+def get_session(request: Request, background: BackgroundTasks) -> Iterator[Session]:
+    """One unit of work per request: commit on success, roll back on any error; work scheduled
+    with `db.after_commit` runs after the response is sent (never after a rollback)."""
+    with session_scope(
+        write=request.method not in SAFE_METHODS, run_after_commit=background.add_task
+    ) as session:
         yield session
 
 

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ventanilla.core.decisions import Decision
 
 
 class AppError(Exception):
-    """A refusal a user can understand. `message` is English; pages translate `code`."""
+    """A refusal a user can understand.
+
+    `code` is stable (JSON `code`); `message` is English (JSON `detail`); `msgid` and
+    `msg_params` say it in the request's language (JSON `reason`, pages, HTMX fragments). The
+    class's own message is its msgid; an instance built with an English sentence of its own
+    (store API errors naming an order) is shown as it is.
+    """
 
     status_code = 400
     code = "error"
@@ -18,6 +27,15 @@ class AppError(Exception):
             self.code = code
         self.params = params
         super().__init__(self.message)
+
+    @property
+    def msgid(self) -> str:
+        return str(self.params.get("msgid") or self.message)
+
+    @property
+    def msg_params(self) -> dict[str, Any]:
+        values = self.params.get("msg_params")
+        return dict(values) if isinstance(values, dict) else {}
 
 
 class NotFound(AppError):
@@ -61,3 +79,29 @@ class FieldErrors(AppError):
         # each error: (location, message, type)
         super().__init__()
         self.errors = [{"loc": list(loc), "msg": msg, "type": kind} for loc, msg, kind in errors]
+
+
+class Refused(Conflict):
+    """A policy's "no" (a `Decision`) as an error: the one way a rule refuses, on every route.
+
+    `code` is the decision's reason code, so the same reason gives the same code on every route
+    (e.g. `packing_started` from the address and the items APIs alike); `message` is the English
+    sentence; `msgid`/`msg_params` translate it. 409 unless a subclass says otherwise.
+    `params` keeps `reason` (the code), `msgid` and `msg_params` for callers that inspect it.
+    """
+
+    code = "refused"
+    message = "That is not possible now."
+
+    def __init__(self, decision: Decision) -> None:
+        if decision.ok:
+            raise ValueError("a yes is not a refusal")
+        code = decision.reason_code or type(self).code
+        super().__init__(
+            decision.text() or None,
+            code=code,
+            reason=code,
+            msgid=decision.message or type(self).message,
+            msg_params=dict(decision.params),
+        )
+        self.decision = decision

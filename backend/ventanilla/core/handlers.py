@@ -1,4 +1,14 @@
-"""One set of error handlers: JSON under /api, a fragment for HTMX, a page otherwise."""
+"""One set of error handlers: JSON under /api, a fragment for HTMX, a page otherwise.
+
+The refusal contract (every AppError, including a policy's `Refused`):
+- JSON: `{code, detail, reason}`: `code` the stable machine code (for a policy "no", the reason
+  code, the same on every route), `detail` the English sentence for the developer (a list of
+  field errors for 422), `reason` the same sentence in the request's language, for a headless
+  front end to show as it is.
+- HTMX request: an inline message fragment (`components/refusal.html`) with the same status.
+- Page: the error page with the translated message (routes that offer a better way back render
+  their own refusal page with `refusal_text`).
+"""
 
 from __future__ import annotations
 
@@ -9,20 +19,26 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from ventanilla.core import i18n
 from ventanilla.core.errors import AppError, FieldErrors
 
 log = logging.getLogger("ventanilla")
 
 
 class ErrorResponse(BaseModel):
-    """Every refusal: a stable machine code and an English sentence for the developer."""
+    """Every refusal: a stable machine code, an English sentence, and the sentence translated."""
 
-    code: str
-    detail: str
+    code: str = Field(description="Stable machine code: the same reason has the same code")
+    detail: str = Field(description="Why, in English, for the developer")
+    reason: str | None = Field(
+        default=None,
+        description="Why, in the request's language (the customer's, else Accept-Language), "
+        "ready to show to the shopper",
+    )
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -35,6 +51,22 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/api"
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def refusal_text(request: Request, exc: AppError) -> str:
+    """The error's message in the request's language (pages and fragments show this)."""
+    i18n.activate(request)
+    return i18n.translate_error(exc)
+
+
+def error_body(request: Request, exc: AppError) -> dict[str, Any]:
+    """The JSON body of every AppError: {code, detail, reason}."""
+    detail: Any = exc.errors if isinstance(exc, FieldErrors) else exc.message
+    return {"code": exc.code, "detail": detail, "reason": refusal_text(request, exc)}
 
 
 def _clean(errors: Any) -> list[dict[str, Any]]:
@@ -78,17 +110,23 @@ def _html_error(request: Request, status: int, code: str, message: str) -> Respo
     return render_error(request, status_code=status, code=code, message=message)
 
 
+def _fragment(request: Request, exc: AppError) -> Response:
+    from ventanilla.core.templating import render  # templates load lazily
+
+    context = {"code": exc.code, "message": refusal_text(request, exc)}
+    return render(request, "components/refusal.html", context, status_code=exc.status_code)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         if wants_json(request):
-            if isinstance(exc, FieldErrors):
-                body: dict[str, Any] = {"code": exc.code, "detail": exc.errors}
-            else:
-                body = {"code": exc.code, "detail": exc.message}
+            body = error_body(request, exc)
             return JSONResponse(body, status_code=exc.status_code, headers=headers)
-        return _html_error(request, exc.status_code, exc.code, exc.message)
+        if is_htmx(request):
+            return _fragment(request, exc)
+        return _html_error(request, exc.status_code, exc.code, refusal_text(request, exc))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

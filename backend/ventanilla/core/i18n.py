@@ -103,17 +103,45 @@ def N_(message: str) -> str:  # noqa: N802 - the Babel marker for "translate lat
 LANG_COOKIE = "lang"
 
 
+def decide(
+    *, switch: str | None, customer: str | None, browser: str | None, shop_default: str
+) -> str:
+    """The one language rule: the explicit switch, then the customer's own language, then the
+    browser's (Accept-Language, already negotiated), then the shop's default."""
+    return choose(switch, customer, browser, default=shop_default)
+
+
 def activate(request: Any) -> str:
-    """Choose and install the request's language: switch, customer, browser, shop default."""
+    """Decide the request's language (`decide`) and install it; returns it.
+
+    The switch is the `lang` cookie the pages' language switch sets; the JSON API has no switch
+    (a program says its language with Accept-Language), so there the customer's language comes
+    first. The customer's language is `request.state.customer_locale`, which the shopper
+    dependencies (`access.deps.CurrentCustomer`) set before any route code runs.
+    """
     from ventanilla.config import get_settings
 
     state = request.state
-    locale = choose(
-        getattr(state, "locale_choice", None) or request.cookies.get(LANG_COOKIE),
-        getattr(state, "customer_locale", None),
-        negotiate(request.headers.get("accept-language")),
-        default=get_settings().default_locale,
+    api = request.url.path.startswith("/api/")
+    locale = decide(
+        switch=None if api else request.cookies.get(LANG_COOKIE),
+        customer=getattr(state, "customer_locale", None),
+        browser=negotiate(request.headers.get("accept-language")),
+        shop_default=get_settings().default_locale,
     )
     current_locale.set(locale)
     state.locale = locale
     return locale
+
+
+def stored_language(customer_locale: str | None, order_locale: str | None = None) -> str:
+    """The language of an email the shop's events cause: the customer's (or the order's), else
+    the shop's default. Emails a shopper's own action causes use that request's language."""
+    from ventanilla.config import get_settings
+
+    return choose(customer_locale, order_locale, default=get_settings().default_locale)
+
+
+def translate_error(error: Any) -> str:
+    """An AppError's message in the active language (its msgid and parameters)."""
+    return gettext(error.msgid, **error.msg_params)

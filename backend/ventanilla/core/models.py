@@ -33,19 +33,12 @@ def json_field(default_factory: Any = dict) -> Any:
 
 
 def metadata() -> Any:
-    """Import every domain's models and return the shared metadata (Alembic, tests)."""
-    from ventanilla.access import models as _access  # noqa: F401
-    from ventanilla.activity import models as _activity  # noqa: F401
-    from ventanilla.apikeys import models as _apikeys  # noqa: F401
-    from ventanilla.catalog import models as _catalog  # noqa: F401
-    from ventanilla.changes import models as _changes  # noqa: F401
-    from ventanilla.customers import models as _customers  # noqa: F401
-    from ventanilla.invoices import models as _invoices  # noqa: F401
-    from ventanilla.orders import models as _orders  # noqa: F401
-    from ventanilla.outbox import models as _outbox  # noqa: F401
-    from ventanilla.payments import models as _payments  # noqa: F401
-    from ventanilla.shipping import models as _shipping  # noqa: F401
+    """Import every table (each domain's `models`, found by `ventanilla.discovery`, and core's
+    own) and return the shared metadata (Alembic, tests)."""
+    from ventanilla import discovery
+    from ventanilla.core import ratelimit as _ratelimit  # noqa: F401  (the rate_limits table)
 
+    discovery.load("models")
     return SQLModel.metadata
 
 

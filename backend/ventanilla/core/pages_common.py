@@ -33,6 +33,7 @@ def render_error(request: Request, *, status_code: int, code: str, message: str)
         {
             "code": code,
             "status_code": status_code,
+            # `message` comes translated (core.handlers.refusal_text) or is a framework's text.
             "message": i18n.gettext(title) if title else i18n.gettext(message),
         },
         status_code=status_code,

@@ -17,13 +17,23 @@ from typing import Any
 
 from sqlalchemy import case, delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Field, Session, SQLModel
 
-from ventanilla.access.models import RateLimitHit
 from ventanilla.core import clock
 from ventanilla.core.errors import TooManyRequests
+from ventanilla.core.models import utc_field
 
 HOUR = timedelta(hours=1)
+
+
+class RateLimitHit(SQLModel, table=True):
+    """Fixed-window counters shared by every worker through the database."""
+
+    __tablename__ = "rate_limits"
+
+    key: str = Field(primary_key=True, max_length=200)
+    window_start: datetime = utc_field(nullable=False)
+    count: int = 0
 
 
 class RateLimited(TooManyRequests):

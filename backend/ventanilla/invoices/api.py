@@ -28,6 +28,8 @@ BAD_BODY: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(tags=["invoices"])
+POSITION = 40
+OPENAPI_TAGS = [{"name": "invoices", "description": "Invoices and credit notes (immutable)"}]
 
 Number = Annotated[
     str, Path(min_length=1, max_length=64, pattern=CODE_PATTERN, description="The invoice number")

@@ -20,6 +20,8 @@ from ventanilla.orders.schemas import (
 )
 
 router = APIRouter(tags=["orders"])
+POSITION = 20
+OPENAPI_TAGS = [{"name": "orders", "description": "Orders, status changes and the packing claim"}]
 
 OrderNumber = Annotated[
     str,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ventanilla.core.errors import Conflict, NotFound
+from ventanilla.core.errors import Conflict, NotFound, Refused
 
 
 class OrderNotFound(NotFound):
@@ -35,3 +35,25 @@ class OrderNotPaid(Conflict):
 class OrderCancelled(Conflict):
     code = "order_cancelled"
     message = "The order is cancelled."
+
+
+# --- shopper and agent edits (orders.edits) -------------------------------------------------
+
+
+class ChangeNotAllowed(Refused):
+    """The edit policy says no (packing started, window closed...); `code` says which."""
+
+    code = "change_not_allowed"
+    message = "This order can no longer be changed online."
+
+
+class OrderChanged(Conflict):
+    """The order moved on since the shopper loaded it (another tab, the shop, the warehouse)."""
+
+    code = "order_changed"
+    message = "The order changed while you were editing it. Please review it and try again."
+
+
+class ChangeInProgress(Conflict):
+    code = "change_in_progress"
+    message = "Another change to this order is in progress. Finish or cancel it first."

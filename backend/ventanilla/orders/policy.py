@@ -1,10 +1,15 @@
-"""Pure decisions about orders: which status moves are allowed, and when an order is locked."""
+"""Pure decisions about orders: which status moves are allowed, when an order is locked, and
+whether a shopper (or an agent for them) may still edit it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from ventanilla.config import ShopPolicy, get_settings
 from ventanilla.core.decisions import Decision
+from ventanilla.core.i18n import N_
+from ventanilla.orders.models import Order
 
 FLOW = ("placed", "paid", "processing", "packing", "packed", "shipped", "delivered")
 CANCELLED = "cancelled"
@@ -75,3 +80,73 @@ def can_update_content(current: str) -> Decision:
 def is_stale(current_status_at: datetime, event_at: datetime) -> bool:
     """An event older than the newest applied one never overwrites it."""
     return event_at < current_status_at
+
+
+# --- may the shopper still edit the order (address, items; later: cancel) ------------------
+
+# Every reason an edit can be refused for, as msgids (pages translate them; the catalogs carry
+# them from here). The decision's code is the JSON `code` on every route that refuses an edit.
+EDIT_REFUSALS = {
+    "cancelled": N_("The order is cancelled."),
+    "packing_started": N_(
+        "The warehouse started packing your order; you can return items after delivery."
+    ),
+    "packing_started_at": N_(
+        "The warehouse started packing your order at %(time)s; you can return items after delivery."
+    ),
+    "already_shipped": N_(
+        "Your order has already left the warehouse; you can return items after delivery."
+    ),
+    "not_editable": N_("This order can no longer be changed online."),
+    "edit_window_closed": N_("Orders can be changed up to %(hours)s hours after they are placed."),
+    "order_changed": N_(
+        "The order changed while you were editing it. Please review it and try again."
+    ),
+    "change_in_progress": N_(
+        "Another change to this order is in progress. Finish or cancel it first."
+    ),
+    "payment_failed": N_("The payment did not go through, so your order was not changed."),
+    "expired": N_("This change was not confirmed in time, so it was withdrawn."),
+}
+
+
+def _no(code: str) -> Decision:
+    return Decision.no(EDIT_REFUSALS[code], code=code)
+
+
+def _shop_time(at: datetime, now: datetime) -> str:
+    """10:42 today, 20/11 10:42 before: in the shop's time zone, readable in es and en."""
+    tz = ZoneInfo(get_settings().timezone)
+    local, today = at.astimezone(tz), now.astimezone(tz)
+    return local.strftime("%H:%M" if local.date() == today.date() else "%d/%m %H:%M")
+
+
+def can_edit(order: Order, now: datetime, *, policy: ShopPolicy | None = None) -> Decision:
+    """May the shopper change the address or the items of `order` now (shop policy cut-off)?
+
+    `policy` defaults to the shop's configured policy (`VENTANILLA_POLICY_FILE`).
+    """
+    policy = policy or get_settings().policy()
+    if order.status == "cancelled":
+        return _no("cancelled")
+    if order.status not in policy.editable_statuses:
+        if order.status in ("packing", "packed"):
+            if order.packing_claimed_at is not None:
+                return Decision.no(
+                    EDIT_REFUSALS["packing_started_at"],
+                    code="packing_started",
+                    params=(("time", _shop_time(order.packing_claimed_at, now)),),
+                )
+            return _no("packing_started")
+        if order.status in ("shipped", "delivered"):
+            return _no("already_shipped")
+        return _no("not_editable")
+    if policy.edit_window_hours is not None:
+        deadline = order.placed_at + timedelta(hours=policy.edit_window_hours)
+        if now > deadline:
+            return Decision.no(
+                EDIT_REFUSALS["edit_window_closed"],
+                code="edit_window_closed",
+                params=(("hours", str(policy.edit_window_hours)),),
+            )
+    return Decision.yes()

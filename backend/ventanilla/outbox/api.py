@@ -22,6 +22,8 @@ from ventanilla.outbox.schemas import (
 )
 
 router = APIRouter(tags=["webhooks"])
+POSITION = 60
+OPENAPI_TAGS = [{"name": "webhooks", "description": "Where Ventanilla sends events, and the log"}]
 
 EndpointId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Webhook endpoint id")]
 MessageId = Annotated[
@@ -161,6 +163,4 @@ def retry_message(
     message_id: MessageId, session: SessionDep, actor: WebhooksManager
 ) -> WebhookMessageRead:
     """Queue a pending or dead (given up) message for an immediate new attempt."""
-    return WebhookMessageRead.of(
-        service.retry_message(session, actor=actor, message_id=message_id)
-    )
+    return WebhookMessageRead.of(service.retry_message(session, actor=actor, message_id=message_id))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 
 from ventanilla.core.deps import SessionDep
 from ventanilla.payments import service
 from ventanilla.payments.schemas import StripeWebhookAck
 
 router = APIRouter(tags=["stripe"])
+POSITION = 80
 
 
 async def raw_body(request: Request) -> bytes:
@@ -21,13 +22,10 @@ async def raw_body(request: Request) -> bytes:
 @router.post("/stripe/webhook", response_model=StripeWebhookAck, include_in_schema=False)
 def stripe_webhook(
     session: SessionDep,
-    background: BackgroundTasks,
     payload: Annotated[bytes, Depends(raw_body)],
     stripe_signature: Annotated[str | None, Header()] = None,
 ) -> StripeWebhookAck:
     """Receive a Stripe event (verified, stored by id, applied once)."""
+    # Refunds the event causes are made right after the commit (payments schedules them).
     result = service.handle_webhook(session, payload=payload, signature=stripe_signature)
-    # Refunds the event caused are made after the commit (the worker retries them otherwise).
-    for entry_id in result.refund_ids:
-        background.add_task(service.execute_refund_now, entry_id)
     return StripeWebhookAck(duplicate=result.duplicate, handled=result.handled)

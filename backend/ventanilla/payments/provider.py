@@ -16,6 +16,12 @@ import stripe
 from ventanilla.config import Settings, get_settings
 
 
+def stripe_enabled() -> bool:
+    """Whether this shop takes money through Stripe (a secret key is configured)."""
+    key = get_settings().stripe_secret_key
+    return key is not None and bool(key.get_secret_value().strip())
+
+
 class ProviderError(Exception):
     """A call that failed. `permanent`: asking again cannot succeed (4xx other than auth/429)."""
 

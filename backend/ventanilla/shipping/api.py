@@ -28,6 +28,8 @@ BAD_BODY: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(tags=["shipments"])
+POSITION = 30
+OPENAPI_TAGS = [{"name": "shipments", "description": "Shipments and carrier tracking events"}]
 
 OrderNumber = Annotated[
     str, Path(min_length=1, max_length=64, pattern=CODE_PATTERN, description="The shop's number")

@@ -1,4 +1,5 @@
-"""The shopper's order pages: the list, one order (with a self-refreshing timeline) and invoices."""
+"""The shopper's portal pages: the orders list, one order (with a self-refreshing timeline) and
+its printable invoices. The front door leads here."""
 
 from __future__ import annotations
 
@@ -12,20 +13,16 @@ from ventanilla.access.deps import CurrentCustomer, OwnedOrder
 from ventanilla.core.deps import SessionDep
 from ventanilla.core.i18n import N_
 from ventanilla.core.templating import render
-from ventanilla.customers.models import Customer
-from ventanilla.orders import view
+from ventanilla.portal import invoice, view
+from ventanilla.portal.urls import order_url
 
 router = APIRouter(include_in_schema=False)
-
-
-@router.get("/")
-def home() -> RedirectResponse:
-    """The portal's front door: your orders (or, without a session, "find my order")."""
-    return RedirectResponse("/orders", status_code=303)
+POSITION = 10
 
 TIMELINE_REFRESH_SECONDS = 60
 
 # Confirmations after a self-service change redirects here (?changed=...), shown as a status.
+# A new action adds its own: CHANGE_NOTICES["return"] = N_("...") in its pages module.
 CHANGE_NOTICES = {
     "address": N_("Your new delivery address is saved. We have emailed you a confirmation."),
     "items": N_(
@@ -35,16 +32,15 @@ CHANGE_NOTICES = {
 }
 
 
-def _prefer_customer_locale(request: Request, customer: Customer) -> None:
-    # The customer's own language beats the browser's; an explicit switch beats both.
-    if getattr(request.state, "customer_locale", None) is None:
-        request.state.customer_locale = customer.locale
+@router.get("/")
+def home() -> RedirectResponse:
+    """The portal's front door: your orders (or, without a session, "find my order")."""
+    return RedirectResponse("/orders", status_code=303)
 
 
 @router.get("/orders")
 def orders_list(request: Request, session: SessionDep, customer: CurrentCustomer) -> Response:
     """The shopper's orders, newest first."""
-    _prefer_customer_locale(request, customer)
     orders = view.customer_orders(session, customer=customer)
     return render(
         request,
@@ -63,10 +59,9 @@ def order_detail(
     changed: str = "",
 ) -> Response:
     """One order: status, items, delivery, tracking, invoices, timeline and what can be done."""
-    _prefer_customer_locale(request, customer)
     context: dict[str, object] = {
         "customer": customer,
-        "order_url": view.order_url(order.number),
+        "order_url": order_url(order.number),
         "refresh_seconds": TIMELINE_REFRESH_SECONDS,
         "notice": CHANGE_NOTICES.get(changed),
     }
@@ -87,12 +82,11 @@ def invoice_detail(
     invoice_number: str,
 ) -> Response:
     """A printable invoice of the shopper's own order."""
-    _prefer_customer_locale(request, customer)
-    document = view.invoice_document(
+    document = invoice.invoice_document(
         session, customer=customer, order=order, invoice_number=invoice_number
     )
     return render(
         request,
         "orders/invoice.html",
-        {"customer": customer, "doc": document, "order_url": view.order_url(order.number)},
+        {"customer": customer, "doc": document, "order_url": order_url(order.number)},
     )

@@ -1,4 +1,5 @@
-"""`ventanilla worker`: drains the outbox (emails and webhooks), retrying with backoff.
+"""Sending the outbox (emails and webhooks), retrying with backoff: the worker's `outbox.send`
+task (`outbox.tasks`).
 
 One pass (`drain_once`) has three steps, so no transaction is ever open while talking to the
 outside world:
@@ -11,9 +12,6 @@ outside world:
    one scheduled by `policy.retry_delay` (exponential backoff with jitter; the schedule is in its
    docstring), or `dead` after `outbox_max_attempts`. Dead messages stay in the table.
 
-Each pass first makes the due Stripe refunds (`payments.service.execute_refunds`, same claim /
-call outside a transaction / record pattern), so one worker process does all outward retries.
-
 Delivery is at least once: a worker that dies between sending and recording sends the message again
 when its lease runs out. Receivers drop the duplicate by its id, which never changes (the
 `webhook-id` header, the email's Message-ID).
@@ -22,12 +20,8 @@ when its lease runs out. Receivers drop the duplicate by its id, which never cha
 from __future__ import annotations
 
 import logging
-import signal
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import FrameType
 from typing import Any
 
 import httpx
@@ -78,10 +72,8 @@ def lease_for(settings: Settings, limit: int) -> timedelta:
 
 
 def drain_once(now: datetime | None = None, limit: int = BATCH) -> int:
-    """Retry due refunds, then send what is due; returns how many messages were attempted."""
+    """Send what is due; returns how many messages were attempted."""
     settings = get_settings()
-    _execute_refunds(now)
-    _housekeeping(now or clock.now())
     claimed = _claim(now or clock.now(), limit, settings)
     if not claimed:
         return 0
@@ -108,37 +100,6 @@ def drain_once(now: datetime | None = None, limit: int = BATCH) -> int:
         if webhook_client is not None:
             webhook_client.close()
     return len(claimed)
-
-
-HOUSEKEEPING_EVERY = timedelta(minutes=1)
-_last_housekeeping: datetime | None = None
-
-
-def _housekeeping(now: datetime) -> None:
-    """Once a minute: give back the stock of abandoned amendments, forget old rate-limit windows."""
-    global _last_housekeeping
-    if _last_housekeeping is not None and now - _last_housekeeping < HOUSEKEEPING_EVERY:
-        return
-    _last_housekeeping = now
-    from ventanilla.changes import service as changes_service
-    from ventanilla.core import ratelimit
-
-    try:
-        changes_service.expire_abandoned()
-        with session_scope() as session:
-            ratelimit.purge(session, older_than=now - timedelta(days=1))
-    except Exception:
-        log.exception("housekeeping: pass failed")
-
-
-def _execute_refunds(now: datetime | None) -> None:
-    # First, so that a refund given up on has its email to the shop sent in this same pass.
-    from ventanilla.payments import service as payments_service
-
-    try:
-        payments_service.execute_refunds(now=now)
-    except Exception:
-        log.exception("refunds: pass failed")
 
 
 def _claim(now: datetime, limit: int, settings: Settings) -> list[Claimed]:
@@ -260,67 +221,3 @@ def _record(
                     attempted_at=started,
                 ),
             )
-
-
-def run_forever(stop: threading.Event | None = None, *, handle_signals: bool = True) -> None:
-    """Drain, then sleep `worker_poll_seconds`, until SIGTERM/SIGINT (or `stop` is set)."""
-    stop = stop or threading.Event()
-    restore: list[tuple[int, Any]] = []
-    if handle_signals and threading.current_thread() is threading.main_thread():
-        def _on_signal(signum: int, _frame: FrameType | None) -> None:
-            log.info("outbox worker stopping (signal %d)", signum)
-            stop.set()
-
-        for handled in (signal.SIGTERM, signal.SIGINT):
-            restore.append((handled, signal.signal(handled, _on_signal)))
-    log.info("outbox worker started")
-    try:
-        _loop(stop, drain_once)
-    finally:
-        for number, previous in restore:
-            signal.signal(number, previous)
-        log.info("outbox worker stopped")
-
-
-def _loop(stop: threading.Event, drain: Callable[[], int]) -> None:
-    limit_hit = False
-    while not stop.is_set():
-        try:
-            limit_hit = drain() >= BATCH
-        except Exception:
-            # A database hiccup must not kill the worker: log it and try again next round.
-            log.exception("outbox drain failed")
-            limit_hit = False
-        if not limit_hit:
-            stop.wait(get_settings().worker_poll_seconds)
-
-
-class BackgroundWorker:
-    """The worker loop in a daemon thread (demo mode runs it inside `ventanilla serve`)."""
-
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=run_forever,
-            kwargs={"stop": self._stop, "handle_signals": False},
-            name="outbox-worker",
-            daemon=True,
-        )
-
-    def start(self) -> BackgroundWorker:
-        self._thread.start()
-        return self
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=30)
-
-
-def start_in_background() -> BackgroundWorker:
-    """Start the worker loop in a daemon thread; call stop() on shutdown."""
-    return BackgroundWorker().start()

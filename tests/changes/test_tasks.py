@@ -1,4 +1,5 @@
-"""The worker's housekeeping gives back the stock of amendments nobody confirmed."""
+"""The worker's `changes.expire_abandoned` task gives back the stock of amendments nobody
+confirmed."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from tests.changes.support import actor_for, changes_of, customer_of, shop, stock_of
+from ventanilla import worker
 from ventanilla.changes import service
 from ventanilla.changes.amounts import AddProduct
-from ventanilla.core import clock
+from ventanilla.core import clock, tasks
 from ventanilla.db import session_scope
-from ventanilla.outbox import worker
 
 
 class TestAbandonedAmendments:
@@ -32,13 +33,13 @@ class TestAbandonedAmendments:
                     actions=[AddProduct(sku="ULTIMO", quantity=1)],
                 )
             assert stock_of("ULTIMO") == 0
-            worker._last_housekeeping = None
-            worker.drain_once()
+            tasks.forget_runs()
+            worker.run_pass()
             assert [c.status for c in changes_of(order)] == ["requested"]  # still fresh
 
         with clock.frozen(start + timedelta(minutes=31)):
-            worker._last_housekeeping = None
-            worker.drain_once()
+            tasks.forget_runs()
+            worker.run_pass()
         [change] = changes_of(order)
         assert (change.status, change.decline_code) == ("canceled", "expired")
         assert stock_of("ULTIMO") == 1
