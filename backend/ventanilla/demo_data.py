@@ -310,33 +310,38 @@ def _order(
     for k, step in enumerate(path, start=1):
         order.events.append((step, placed_at + span * (k / (len(path) + 1))))
     if status in ("shipped", "delivered"):
-        carrier, url = rng.choice(CARRIERS)
-        tracking = f"{rng.randint(10**11, 10**12 - 1)}"
-        shipped_at = next(at for s, at in order.events if s == "shipped")
-        order.shipment = {
-            "carrier": carrier,
-            "tracking_number": tracking,
-            "tracking_url": url.format(n=tracking),
-            "shipped_at": shipped_at.isoformat(),
-        }
-        steps = [
-            ("label_created", "Madrid", "Etiqueta creada"),
-            ("in_transit", "Madrid", "En tránsito"),
-            ("in_transit", person["address"]["city"], "Llegada a la delegación de destino"),
-            ("out_for_delivery", person["address"]["city"], "En reparto"),
-        ]
-        if status == "delivered":
-            steps.append(("delivered", person["address"]["city"], "Entregado"))
-        end = next((at for s, at in order.events if s == "delivered"), now)
-        for j, (st, loc, text) in enumerate(steps):
-            at = shipped_at + (end - shipped_at) * (j / max(len(steps) - 1, 1))
-            order.tracking.append(
-                {"occurred_at": at.isoformat(), "status": st, "location": loc, "text": text}
-            )
+        _ship(rng, order, person, now)
     if status in ("paid", "processing", "packing", "packed", "shipped", "delivered"):
         paid_at = next(at for s, at in order.events if s == "paid")
         order.invoice = _invoice(number, person, lines, shipping, paid_at)
     return order
+
+
+def _ship(rng: random.Random, order: DemoOrder, person: dict[str, Any], now: datetime) -> None:
+    """The parcel of a shipped or delivered demo order and its carrier events."""
+    carrier, url = rng.choice(CARRIERS)
+    tracking = f"{rng.randint(10**11, 10**12 - 1)}"
+    shipped_at = next(at for s, at in order.events if s == "shipped")
+    order.shipment = {
+        "carrier": carrier,
+        "tracking_number": tracking,
+        "tracking_url": url.format(n=tracking),
+        "shipped_at": shipped_at.isoformat(),
+    }
+    steps = [
+        ("label_created", "Madrid", "Etiqueta creada"),
+        ("in_transit", "Madrid", "En tránsito"),
+        ("in_transit", person["address"]["city"], "Llegada a la delegación de destino"),
+        ("out_for_delivery", person["address"]["city"], "En reparto"),
+    ]
+    if order.status == "delivered":
+        steps.append(("delivered", person["address"]["city"], "Entregado"))
+    end = next((at for s, at in order.events if s == "delivered"), now)
+    for j, (st, loc, text) in enumerate(steps):
+        at = shipped_at + (end - shipped_at) * (j / max(len(steps) - 1, 1))
+        order.tracking.append(
+            {"occurred_at": at.isoformat(), "status": st, "location": loc, "text": text}
+        )
 
 
 def _net(gross_minor: int) -> int:

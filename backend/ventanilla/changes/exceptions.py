@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from ventanilla.core.errors import FieldErrors, NotFound
 
 if TYPE_CHECKING:
-    from ventanilla.changes.amounts import Problem
+    from ventanilla.changes.amendments import Problem
 
 # The edit refusals every change shares (ChangeNotAllowed, OrderChanged, ChangeInProgress) live
 # with the order aggregate: ventanilla.orders.exceptions.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -16,10 +14,11 @@ from ventanilla.catalog.models import Product
 from ventanilla.core import clock
 from ventanilla.core.actors import Actor
 from ventanilla.core.errors import AppError, FieldErrors
-from ventanilla.core.fields import INT32_MAX, MAX_CLOCK_SKEW
+from ventanilla.core.fields import MAX_CLOCK_SKEW
 from ventanilla.customers import service as customers_service
 from ventanilla.customers.models import Customer
-from ventanilla.orders import policy, repository
+from ventanilla.orders import canonical, policy, repository
+from ventanilla.orders.checks import check_order
 from ventanilla.orders.exceptions import (
     AlreadyClaimed,
     IllegalTransition,
@@ -29,7 +28,7 @@ from ventanilla.orders.exceptions import (
     OrderNotPaid,
 )
 from ventanilla.orders.models import Order, OrderAddress, OrderLine
-from ventanilla.orders.schemas import AddressIn, OrderPut, StatusChange, basis_points
+from ventanilla.orders.schemas import OrderPut, StatusChange
 
 ADDRESS_KINDS = ("shipping", "billing")
 # Parts of the pushed order compared with what is stored, to say what changed.
@@ -91,10 +90,10 @@ def get_order(session: Session, *, number: str) -> OrderView:
 
 def put_order(session: Session, *, actor: Actor, number: str, data: OrderPut) -> OrderWrite:
     """Create or update an order from the shop's whole view of it; the same push is a no-op."""
-    wanted = _canonical(data)
-    digest = _digest(wanted)
+    wanted = canonical.canonical(data)
+    digest = canonical.digest(wanted)
     products = catalog_service.products_by_sku(session, (line.sku for line in data.lines))
-    _check_order(data, products)
+    check_order(data, products)
 
     order = repository.get_by_number(session, number, for_update=True)
     if order is None:
@@ -124,60 +123,6 @@ def put_order(session: Session, *, actor: Actor, number: str, data: OrderPut) ->
         wanted=wanted,
         products=products,
     )
-
-
-def _check_order(data: OrderPut, products: dict[str, Product]) -> None:
-    """Rules across fields, reported together with their locations; raises FieldErrors."""
-    errors: list[tuple[tuple[str | int, ...], str, str]] = []
-    subtotal = 0
-    for index, line in enumerate(data.lines):
-        loc: tuple[str | int, ...] = ("body", "lines", index)
-        product = products.get(line.sku)
-        if product is None:
-            errors.append(
-                (
-                    (*loc, "sku"),
-                    f"Unknown SKU {line.sku!r}: push the product first (PUT /api/v1/products/"
-                    f"{line.sku}).",
-                    "unknown_sku",
-                )
-            )
-        elif product.currency != data.currency:
-            errors.append(
-                (
-                    (*loc, "sku"),
-                    f"Product {line.sku!r} is priced in {product.currency}, the order is in "
-                    f"{data.currency}.",
-                    "currency_mismatch",
-                )
-            )
-        line_total = line.unit_price_minor * line.quantity
-        if line_total > INT32_MAX:
-            errors.append(((*loc, "quantity"), "The line total is too large.", "too_large"))
-        subtotal += line_total
-    totals = data.totals
-    if totals.subtotal_minor != subtotal:
-        errors.append(
-            (
-                ("body", "totals", "subtotal_minor"),
-                f"subtotal_minor is {totals.subtotal_minor} but the lines add up to {subtotal}.",
-                "subtotal_mismatch",
-            )
-        )
-    expected = totals.subtotal_minor + totals.shipping_minor - totals.discount_minor
-    if totals.total_minor != expected:
-        errors.append(
-            (
-                ("body", "totals", "total_minor"),
-                f"total_minor is {totals.total_minor} but subtotal + shipping - discount is "
-                f"{expected}.",
-                "total_mismatch",
-            )
-        )
-    if data.placed_at > clock.now() + MAX_CLOCK_SKEW:
-        errors.append((("body", "placed_at"), "placed_at is in the future.", "in_future"))
-    if errors:
-        raise FieldErrors(errors)
 
 
 def _create(
@@ -259,7 +204,7 @@ def _update(
 ) -> OrderWrite:
     assert order.id is not None
     view = load_view(session, order)
-    stored = _stored_canonical(view)
+    stored = canonical.stored_canonical(view)
     changed = [part for part in ORDER_PARTS if wanted[part] != stored[part]]
     # Decide everything before writing anything: a refusal must leave no trace.
     if any(part != "status" for part in changed):
@@ -391,93 +336,6 @@ def _address_row(order_id: int, kind: str, fields: dict[str, Any]) -> OrderAddre
     return OrderAddress(order_id=order_id, kind=kind, **fields)
 
 
-# --- canonical form: what "the same order" means ----------------------------------------------
-
-
-def _address(address: AddressIn | OrderAddress | None) -> dict[str, Any] | None:
-    if address is None:
-        return None
-    return {
-        "name": address.name,
-        "line1": address.line1,
-        "line2": address.line2 or None,
-        "postcode": address.postcode,
-        "city": address.city,
-        "region": address.region or None,
-        "country": address.country,
-        "phone": address.phone or None,
-    }
-
-
-def _canonical(data: OrderPut) -> dict[str, Any]:
-    return {
-        "customer_email": data.customer.email,
-        "customer_profile": {
-            "name": data.customer.name,
-            "phone": data.customer.phone,
-            "locale": data.customer.locale,
-        },
-        "shipping_address": _address(data.shipping_address),
-        "billing_address": _address(data.billing_address),
-        "lines": [
-            {
-                "sku": line.sku,
-                "name": line.name,
-                "unit_price_minor": line.unit_price_minor,
-                "quantity": line.quantity,
-                "tax_rate_bp": basis_points(line.tax_rate),
-            }
-            for line in data.lines
-        ],
-        "totals": data.totals.model_dump(),
-        "currency": data.currency,
-        "placed_at": _iso(data.placed_at),
-        "payment_reference": data.payment_reference,
-        "locale": data.locale,
-        "status": data.status,
-    }
-
-
-def _stored_canonical(view: OrderView) -> dict[str, Any]:
-    order = view.order
-    return {
-        "customer_email": view.customer.email,
-        "shipping_address": _address(view.addresses.get("shipping")),
-        "billing_address": _address(view.addresses.get("billing")),
-        "lines": [
-            {
-                "sku": line.sku,
-                "name": line.name,
-                "unit_price_minor": line.unit_price_minor,
-                "quantity": line.quantity,
-                "tax_rate_bp": line.tax_rate_bp,
-            }
-            for line in view.lines
-        ],
-        "totals": {
-            "subtotal_minor": order.subtotal_minor,
-            "shipping_minor": order.shipping_minor,
-            "discount_minor": order.discount_minor,
-            "tax_minor": order.tax_minor,
-            "total_minor": order.total_minor,
-        },
-        "currency": order.currency,
-        "placed_at": _iso(order.placed_at),
-        "payment_reference": order.payment_reference,
-        "locale": order.locale,
-        "status": order.status,
-    }
-
-
-def _iso(value: datetime) -> str:
-    return clock.as_utc(value).isoformat()
-
-
-def _digest(canonical: dict[str, Any]) -> str:
-    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 # --- status events and the packing claim ------------------------------------------------------
 
 
@@ -516,9 +374,9 @@ def change_status(session: Session, *, actor: Actor, number: str, data: StatusCh
             occurred_at=at,
             data={
                 "status": data.status,
-                "at": _iso(at),
+                "at": canonical.iso(at),
                 "current_status": order.status,
-                "current_status_at": _iso(order.status_at),
+                "current_status_at": canonical.iso(order.status_at),
                 "note": data.note,
             },
         )

@@ -1,0 +1,64 @@
+"""Rules across the fields of an order push (unknown SKUs, totals that do not add up), reported
+together with their locations as FieldErrors (422), before anything is written."""
+
+from __future__ import annotations
+
+from ventanilla.catalog.models import Product
+from ventanilla.core import clock
+from ventanilla.core.errors import FieldErrors
+from ventanilla.core.fields import INT32_MAX, MAX_CLOCK_SKEW
+from ventanilla.orders.schemas import OrderPut
+
+
+def check_order(data: OrderPut, products: dict[str, Product]) -> None:
+    """Rules across fields, reported together with their locations; raises FieldErrors."""
+    errors: list[tuple[tuple[str | int, ...], str, str]] = []
+    subtotal = 0
+    for index, line in enumerate(data.lines):
+        loc: tuple[str | int, ...] = ("body", "lines", index)
+        product = products.get(line.sku)
+        if product is None:
+            errors.append(
+                (
+                    (*loc, "sku"),
+                    f"Unknown SKU {line.sku!r}: push the product first (PUT /api/v1/products/"
+                    f"{line.sku}).",
+                    "unknown_sku",
+                )
+            )
+        elif product.currency != data.currency:
+            errors.append(
+                (
+                    (*loc, "sku"),
+                    f"Product {line.sku!r} is priced in {product.currency}, the order is in "
+                    f"{data.currency}.",
+                    "currency_mismatch",
+                )
+            )
+        line_total = line.unit_price_minor * line.quantity
+        if line_total > INT32_MAX:
+            errors.append(((*loc, "quantity"), "The line total is too large.", "too_large"))
+        subtotal += line_total
+    totals = data.totals
+    if totals.subtotal_minor != subtotal:
+        errors.append(
+            (
+                ("body", "totals", "subtotal_minor"),
+                f"subtotal_minor is {totals.subtotal_minor} but the lines add up to {subtotal}.",
+                "subtotal_mismatch",
+            )
+        )
+    expected = totals.subtotal_minor + totals.shipping_minor - totals.discount_minor
+    if totals.total_minor != expected:
+        errors.append(
+            (
+                ("body", "totals", "total_minor"),
+                f"total_minor is {totals.total_minor} but subtotal + shipping - discount is "
+                f"{expected}.",
+                "total_mismatch",
+            )
+        )
+    if data.placed_at > clock.now() + MAX_CLOCK_SKEW:
+        errors.append((("body", "placed_at"), "placed_at is in the future.", "in_future"))
+    if errors:
+        raise FieldErrors(errors)
