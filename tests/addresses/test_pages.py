@@ -104,6 +104,19 @@ class TestSave:
         assert stored.version == 2 and shipping is not None and shipping.city == "Bilbao"
         assert len(outbox("email")) == 1 and len(outbox("webhook")) == 1
 
+    def test_the_confirmation_email_is_in_the_language_the_shopper_is_using(
+        self, client: TestClient, shop: tuple[Customer, Order], session: Session
+    ) -> None:
+        customer, order = shop
+        customer.locale = "es"  # stored: Spanish; the shopper switched the pages to English
+        session.add(customer)
+        session.commit()
+        login(client, customer.id or 0)
+        client.cookies.set("lang", "en")
+        assert post_form(client, f"/orders/{order.number}/address", form()).status_code == 303
+        [email] = outbox("email")
+        assert email.payload["subject"].startswith("New delivery address for order")
+
     def test_errors_show_the_form_again_with_what_was_typed(
         self, client: TestClient, shop: tuple[Customer, Order]
     ) -> None:

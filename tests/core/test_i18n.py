@@ -12,12 +12,12 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from tests.factories import make_customer, make_order
-from ventanilla.access.deps import current_customer
+from ventanilla.access.deps import CurrentCustomer, current_customer
 from ventanilla.config import ROOT, Settings
 from ventanilla.core import i18n
 from ventanilla.core.templating import templates
@@ -158,6 +158,44 @@ class TestLanguageChoice:
         assert spanish.status_code == english.status_code == 404
         assert "Ir a mis pedidos" in spanish.text
         assert "Go to my orders" in english.text
+
+
+class TestTheOneRule:
+    """i18n.decide: the switch, then the customer's language, then the browser's, then the
+    shop's default; every request and every email a shopper causes goes through it."""
+
+    def test_each_step_beats_the_ones_after_it(self) -> None:
+        assert i18n.decide(switch="en", customer="es", browser="es", shop_default="es") == "en"
+        assert i18n.decide(switch=None, customer="en", browser="es", shop_default="es") == "en"
+        assert i18n.decide(switch=None, customer=None, browser="en", shop_default="es") == "en"
+        assert i18n.decide(switch=None, customer=None, browser=None, shop_default="en") == "en"
+        assert i18n.decide(switch="fr", customer="xx", browser=None, shop_default="es") == "es"
+
+    def test_preferences_decide_once_the_customer_is_known(self) -> None:
+        said = i18n.Preferences(switch=None, browser="en")
+        assert said.for_customer("es") == "es"
+        assert said.for_customer(None, "en") == "en"
+        assert said.for_customer(None) == "en"
+        assert i18n.Preferences(switch="en", browser=None).for_customer("es") == "en"
+
+    def test_the_json_api_has_no_switch_the_customers_language_comes_first(
+        self, client: TestClient, shopper: Customer
+    ) -> None:
+        seen: dict[str, str] = {}
+
+        def probe(request: Request, customer: CurrentCustomer) -> dict[str, str]:
+            seen["locale"] = request.state.locale
+            return {}
+
+        client.app.router.add_api_route("/api/v1/me/language-probe", probe)  # type: ignore[attr-defined]
+        shopper.locale = "es"
+        client.cookies.set(i18n.LANG_COOKIE, "en")
+        response = client.get("/api/v1/me/language-probe", headers={"Accept-Language": "en"})
+        assert response.status_code == 200, response.text
+        assert seen["locale"] == "es"
+        shopper.locale = None
+        client.get("/api/v1/me/language-probe", headers={"Accept-Language": "en"})
+        assert seen["locale"] == "en"
 
 
 class TestFormats:

@@ -98,6 +98,7 @@ def find_order(
         email=form.email,
         postcode=form.postcode,
         client_ip=request.client.host if request.client else "",
+        language=i18n.preferences(request),
     )
     return _see_other("/find/sent")
 

@@ -236,9 +236,19 @@ def _matches(
 
 
 def request_link_by_details(
-    session: Session, *, order_number: str, email: str = "", postcode: str = "", client_ip: str = ""
+    session: Session,
+    *,
+    order_number: str,
+    email: str = "",
+    postcode: str = "",
+    client_ip: str = "",
+    language: i18n.Preferences | None = None,
 ) -> None:
-    """Email a fresh link to the order's own address if the details match; never say whether."""
+    """Email a fresh link to the order's own address if the details match; never say whether.
+
+    The email is in the language the shopper is using (`language`, decided with the customer
+    once found), else the customer's own.
+    """
     settings = get_settings()
     number = policy.normalize_order_number(order_number)
     ratelimit.enforce(
@@ -254,7 +264,8 @@ def request_link_by_details(
     if not _matches(session, order, customer, email=email, postcode=postcode):
         return
     issued = _issue(settings, order=order, customer=customer, ttl_days=None, max_uses=None)
-    locale = i18n.choose(customer.locale, order.locale, default=settings.default_locale)
+    said = language or i18n.Preferences()
+    locale = said.for_customer(customer.locale, order.locale)
     message = emails.link_email(
         locale=locale,
         shop_name=settings.shop_name,
@@ -393,8 +404,12 @@ def send_access_code(
     shopper_session: ShopperSession,
     customer: Customer,
     order_id: int | None = None,
+    locale: str | None = None,
 ) -> SentCode:
-    """Email a 6-digit code to the customer's own address; only its hash is stored."""
+    """Email a 6-digit code to the customer's own address; only its hash is stored.
+
+    `locale`: the language the shopper is using (the request's); else the customer's own.
+    """
     settings = get_settings()
     session_id = _own_session(shopper_session, customer)
     if shopper_session.via == "agent":
@@ -415,7 +430,7 @@ def send_access_code(
             expires_at=now + policy.CODE_TTL,
         ),
     )
-    locale = i18n.choose(customer.locale, default=settings.default_locale)
+    locale = i18n.choose(locale, customer.locale, default=settings.default_locale)
     message = emails.code_email(
         locale=locale,
         shop_name=settings.shop_name,

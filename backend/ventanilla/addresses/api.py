@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
@@ -60,17 +60,13 @@ def read_delivery_address(
     """The order's delivery address, its version, and whether it can be changed now."""
     form = service.address_form(session, customer=customer, order=order, shopper_session=record)
     decision = form.decision
-    reason = None
-    if not decision.ok:
-        params = dict(decision.params)
-        reason = decision.message % params if params else decision.message
     return OrderAddressRead(
         number=form.number,
         version=form.version,
         address=_read(form.address),
         can_change=decision.ok,
         reason_code=decision.reason_code,
-        reason=reason,
+        reason=None if decision.ok else decision.text(),
         verified=form.proof is not None,
     )
 
@@ -128,13 +124,16 @@ def change_delivery_address(
     },
 )
 def request_access_code(
+    request: Request,
     session: SessionDep,
     customer: CurrentCustomer,
     record: CurrentShopperSession,
     body: Annotated[AccessCodeRequest | None, Body()] = None,
 ) -> AccessCodeSent:
     """Email a 6-digit code (valid 10 minutes) to the customer's address."""
-    sent = access_service.send_access_code(session, shopper_session=record, customer=customer)
+    sent = access_service.send_access_code(
+        session, shopper_session=record, customer=customer, locale=request.state.locale
+    )
     return AccessCodeSent(sent_to=sent.sent_to, expires_at=sent.expires_at)
 
 

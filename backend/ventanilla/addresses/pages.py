@@ -30,7 +30,7 @@ from ventanilla.core import clock, i18n
 from ventanilla.core.deps import SessionDep
 from ventanilla.core.errors import AppError
 from ventanilla.core.fields import known_countries
-from ventanilla.core.handlers import refusal_text
+from ventanilla.core.handlers import refusal_response
 from ventanilla.core.i18n import N_
 from ventanilla.core.templating import render
 from ventanilla.customers.models import Customer
@@ -126,19 +126,13 @@ def _context(
 
 def _refused(request: Request, customer: Customer, number: str, exc: AppError) -> Response:
     """The refusal (core.handlers' contract) on this page, with a way back to the form."""
-    return render(
-        request,
-        "addresses/refused.html",
-        {
-            "customer": customer,
-            "number": number,
-            "order_url": order_url(number),
-            "form_url": order_url(number) + "/address",
-            "reason": refusal_text(request, exc),
-            "code": exc.code,
-        },
-        status_code=exc.status_code,
-    )
+    context = {
+        "customer": customer,
+        "number": number,
+        "order_url": order_url(number),
+        "form_url": order_url(number) + "/address",
+    }
+    return refusal_response(request, exc, template="addresses/refused.html", context=context)
 
 
 @router.get("/orders/{number}/address")
@@ -239,7 +233,11 @@ def send_code(
 ) -> Response:
     """Email a one-time code to the order's address, then ask for it."""
     sent = access_service.send_access_code(
-        session, shopper_session=record, customer=customer, order_id=order.id
+        session,
+        shopper_session=record,
+        customer=customer,
+        order_id=order.id,
+        locale=request.state.locale,  # the language this shopper is using (CurrentCustomer)
     )
     context = _context(
         request,

@@ -36,7 +36,7 @@ from ventanilla.core.decisions import Decision
 from ventanilla.core.deps import SessionDep
 from ventanilla.core.errors import AppError
 from ventanilla.core.fields import INT32_MAX
-from ventanilla.core.handlers import refusal_text
+from ventanilla.core.handlers import refusal_response, refusal_text
 from ventanilla.core.i18n import N_
 from ventanilla.core.middleware import allow_payment_scripts
 from ventanilla.core.money import percent_text
@@ -105,20 +105,13 @@ def _refused(
     active: OrderChange | None = None,
 ) -> Response:
     """A 409 (or 503) with the reason and what to do instead; nothing was changed."""
-    reason = refusal_text(request, exc)
-    return render(
-        request,
-        "changes/refused.html",
-        {
-            "customer": customer,
-            "number": number,
-            **_urls(number),
-            "reason": reason,
-            "code": exc.code,
-            "active_url": change_url(number, active.id) if active and active.id else None,
-        },
-        status_code=exc.status_code,
-    )
+    context = {
+        "customer": customer,
+        "number": number,
+        **_urls(number),
+        "active_url": change_url(number, active.id) if active and active.id else None,
+    }
+    return refusal_response(request, exc, template="changes/refused.html", context=context)
 
 
 def _form_page(

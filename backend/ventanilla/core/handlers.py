@@ -58,9 +58,26 @@ def is_htmx(request: Request) -> bool:
 
 
 def refusal_text(request: Request, exc: AppError) -> str:
-    """The error's message in the request's language (pages and fragments show this)."""
+    """The error's message in the request's language (JSON `reason`, pages, fragments): the
+    shopper's wording of its code if it has one (`ERROR_TITLES`), else its own msgid."""
+    from ventanilla.core.pages_common import ERROR_TITLES
+
     i18n.activate(request)
-    return i18n.translate_error(exc)
+    title = ERROR_TITLES.get(exc.code)
+    return i18n.gettext(title) if title else i18n.translate_error(exc)
+
+
+def refusal_response(
+    request: Request, exc: AppError, *, template: str, context: dict[str, Any]
+) -> Response:
+    """A refusal on a page that offers its own ways back: the inline message for an HTMX
+    request, else `template` with `reason` (translated) and `code`; the error's status."""
+    if is_htmx(request):
+        return _fragment(request, exc)
+    from ventanilla.core.templating import render  # templates load lazily
+
+    page = {**context, "reason": refusal_text(request, exc), "code": exc.code}
+    return render(request, template, page, status_code=exc.status_code)
 
 
 def error_body(request: Request, exc: AppError) -> dict[str, Any]:

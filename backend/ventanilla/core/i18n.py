@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from io import BytesIO
 from typing import Any
@@ -111,6 +112,34 @@ def decide(
     return choose(switch, customer, browser, default=shop_default)
 
 
+@dataclass(frozen=True)
+class Preferences:
+    """What a request says about language before the customer is known ("find my order"):
+    decide with the customer once the service has found them."""
+
+    switch: str | None = None
+    browser: str | None = None
+
+    def for_customer(self, customer_locale: str | None, order_locale: str | None = None) -> str:
+        from ventanilla.config import get_settings
+
+        return decide(
+            switch=self.switch,
+            customer=customer_locale or order_locale,
+            browser=self.browser,
+            shop_default=get_settings().default_locale,
+        )
+
+
+def preferences(request: Any) -> Preferences:
+    """The request's switch and browser language (the pages' switch only: see `activate`)."""
+    api = request.url.path.startswith("/api/")
+    return Preferences(
+        switch=None if api else request.cookies.get(LANG_COOKIE),
+        browser=negotiate(request.headers.get("accept-language")),
+    )
+
+
 def activate(request: Any) -> str:
     """Decide the request's language (`decide`) and install it; returns it.
 
@@ -122,11 +151,11 @@ def activate(request: Any) -> str:
     from ventanilla.config import get_settings
 
     state = request.state
-    api = request.url.path.startswith("/api/")
+    said = preferences(request)
     locale = decide(
-        switch=None if api else request.cookies.get(LANG_COOKIE),
+        switch=said.switch,
         customer=getattr(state, "customer_locale", None),
-        browser=negotiate(request.headers.get("accept-language")),
+        browser=said.browser,
         shop_default=get_settings().default_locale,
     )
     current_locale.set(locale)

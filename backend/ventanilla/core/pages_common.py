@@ -21,6 +21,9 @@ ERROR_TITLES = {
     "change_not_found": i18n.N_("There is no change to this order at this address."),
     "code_not_needed": i18n.N_("You are acting for the customer, so no code is needed."),
     "bad_request": i18n.N_("That did not work. Please go back and try again."),
+    "verification_required": i18n.N_(
+        "Confirm it is you first: we email you a 6-digit code to type in."
+    ),
 }
 
 
