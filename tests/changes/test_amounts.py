@@ -261,3 +261,50 @@ class TestSettlement:
             )
             == expected
         )
+
+
+class TestTaxWithADiscount:
+    def test_the_shops_lower_tax_for_a_discount_is_kept_when_lines_change(self) -> None:
+        # 12100 + 1210 at 21 %, 2000 discount; the shop stated 1963 of tax (less than the
+        # lines' 2310 because of the discount). One more 1210 unit adds its own 210, no more.
+        lines = [
+            CurrentLine(
+                line_no=1,
+                sku="A",
+                name="A",
+                product_id=1,
+                unit_price_minor=12100,
+                quantity=1,
+                tax_rate_bp=2100,
+            ),
+            CurrentLine(
+                line_no=2,
+                sku="B",
+                name="B",
+                product_id=2,
+                unit_price_minor=1210,
+                quantity=1,
+                tax_rate_bp=2100,
+            ),
+        ]
+        result = amounts.compute(
+            lines=lines,
+            actions=[SetQuantity(2, 2)],
+            products={
+                "B": ProductInfo(
+                    sku="B",
+                    name="B",
+                    price_minor=1210,
+                    currency="EUR",
+                    stock_on_hand=5,
+                    product_id=2,
+                )
+            },
+            currency="EUR",
+            subtotal_minor=13310,
+            shipping_minor=0,
+            discount_minor=2000,
+            tax_minor=1963,
+            total_minor=11310,
+        )
+        assert result.new.tax_minor == 1963 + 210

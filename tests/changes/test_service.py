@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,12 +21,13 @@ from tests.changes.support import (
     stock_of,
     with_policy,
 )
-from tests.factories import make_customer
+from tests.factories import make_customer, make_order, make_product
 from ventanilla.activity.models import Activity
 from ventanilla.changes import service
 from ventanilla.changes.amounts import AddProduct, SetQuantity
 from ventanilla.changes.exceptions import AmendmentInvalid, ChangeNotFound
 from ventanilla.config import Settings
+from ventanilla.core import clock
 from ventanilla.core.actors import Actor
 from ventanilla.db import session_scope
 from ventanilla.orders import service as orders_service
@@ -35,7 +37,7 @@ from ventanilla.orders.exceptions import (
     OrderChanged,
     OrderNotFound,
 )
-from ventanilla.orders.models import Order, OrderChangeAction
+from ventanilla.orders.models import Order, OrderChangeAction, OrderLine
 
 WAREHOUSE = Actor.store("Almacén")
 
@@ -314,6 +316,49 @@ class TestConfirmWithoutStripe:
         order, _products, _extras = shop(session)
         with pytest.raises(ChangeNotFound):
             confirm(order, 999)
+
+
+class TestAtTheEdges:
+    """Big discounts, one product on two lines, an abandoned reservation of one's own."""
+
+    def test_a_discount_bigger_than_what_is_left_refuses_the_amendment(
+        self, session: Session
+    ) -> None:
+        a = make_product(session, price_minor=1000)
+        b = make_product(session, price_minor=500)
+        order = make_order(session, lines=[a, b], discount_minor=1000, total_minor=500)
+        session.commit()
+        with pytest.raises(AmendmentInvalid) as refused:
+            request(order, [SetQuantity(1, 0)])
+        assert [p.code for p in refused.value.problems] == ["discount_exceeds"]
+        stored, _lines = reload_order(order.number)
+        assert stored.total_minor == 500
+
+    def test_moving_units_between_two_lines_of_one_product_creates_no_stock(
+        self, session: Session
+    ) -> None:
+        x = make_product(session, price_minor=100, stock_on_hand=0)
+        order = make_order(session, lines=[x, x])
+        first = session.exec(
+            select(OrderLine).where(OrderLine.order_id == order.id, OrderLine.line_no == 1)
+        ).one()
+        first.quantity, first.total_minor = 2, 200
+        order.subtotal_minor = order.total_minor = 300
+        session.add_all([first, order])
+        session.commit()
+        change = request(order, [SetQuantity(1, 0), SetQuantity(2, 3)])
+        confirm(order, change.id)  # type: ignore[attr-defined]
+        assert stock_of(x.sku) == 0
+
+    def test_an_abandoned_reservation_of_ones_own_does_not_block_asking_again(
+        self, session: Session
+    ) -> None:
+        order, products, _extras = shop(session, stock=1)
+        request(order, [SetQuantity(1, 2)])  # takes the last unit
+        assert stock_of(products[0].sku) == 0
+        with clock.frozen(clock.now() + service.REQUEST_TTL + timedelta(minutes=1)):
+            request(order, [SetQuantity(1, 2)])
+        assert stock_of(products[0].sku) == 0
 
 
 class TestCancel:

@@ -425,6 +425,24 @@ class TestStatementCount:
         assert counts[0] == counts[1]
 
 
+    def test_orders_list_is_one_statement_whatever_the_number_of_orders(
+        self, session: Session, customer: Customer, statements: list[str]
+    ) -> None:
+        make_order(session, customer=customer)
+        session.commit()
+        session.exec(select(Order.id).limit(1)).all()  # open the transaction outside the count
+        counts = []
+        for more in (0, 15):
+            for _ in range(more):
+                make_order(session, customer=customer)
+            session.commit()
+            session.exec(select(Order.id).limit(1)).all()
+            statements.clear()
+            listed = view.customer_orders(session, customer=customer)
+            counts.append((len(listed), len(statements)))
+        assert counts == [(1, 1), (16, 1)]
+
+
 # --- the orders list --------------------------------------------------------------------------
 
 
