@@ -11,18 +11,18 @@ from ventanilla import demo_data
 from ventanilla.access import service as access_service
 from ventanilla.apikeys import service as apikeys_service
 from ventanilla.catalog import service as catalog_service
-from ventanilla.catalog.schemas import ProductPut
+from ventanilla.catalog.schemas import ProductCreate
 from ventanilla.config import get_settings
 from ventanilla.core import clock
 from ventanilla.core.actors import Actor
 from ventanilla.db import session_scope
 from ventanilla.invoices import service as invoices_service
-from ventanilla.invoices.schemas import InvoicePut
+from ventanilla.invoices.schemas import InvoiceCreate
 from ventanilla.orders import repository as orders_repository
 from ventanilla.orders import service as orders_service
-from ventanilla.orders.schemas import OrderPut, StatusChange
+from ventanilla.orders.schemas import OrderCreate, OrderStatusUpdate
 from ventanilla.shipping import service as shipping_service
-from ventanilla.shipping.schemas import ShipmentCreate, TrackingEventIn
+from ventanilla.shipping.schemas import ShipmentCreate, TrackingEventCreate
 
 FIRST_NUMBER = "LP-1001"
 # What `make demo` points at: (description, status wanted).
@@ -69,11 +69,14 @@ def _load(session: Session, actor: Actor, orders: list[demo_data.DemoOrder]) -> 
         sku = product.pop("sku")
         product["image_url"] = base + product["image_url"]
         catalog_service.put_product(
-            session, actor=actor, sku=sku, data=ProductPut.model_validate(product)
+            session, actor=actor, sku=sku, data=ProductCreate.model_validate(product)
         )
     for order in orders:
         orders_service.put_order(
-            session, actor=actor, number=order.number, data=OrderPut.model_validate(order.payload)
+            session,
+            actor=actor,
+            number=order.number,
+            data=OrderCreate.model_validate(order.payload),
         )
         for status, at in order.events:
             if status == "packing":
@@ -84,13 +87,13 @@ def _load(session: Session, actor: Actor, orders: list[demo_data.DemoOrder]) -> 
                     session,
                     actor=actor,
                     number=order.number,
-                    data=StatusChange.model_validate({"status": status, "at": at.isoformat()}),
+                    data=OrderStatusUpdate.model_validate({"status": status, "at": at.isoformat()}),
                 )
         if order.invoice:
             invoice = dict(order.invoice)
             number = invoice.pop("number")
             invoices_service.put_invoice(
-                session, actor=actor, number=number, data=InvoicePut.model_validate(invoice)
+                session, actor=actor, number=number, data=InvoiceCreate.model_validate(invoice)
             )
         if order.shipment:
             result = shipping_service.create_shipment(
@@ -103,5 +106,5 @@ def _load(session: Session, actor: Actor, orders: list[demo_data.DemoOrder]) -> 
                 session,
                 actor=actor,
                 shipment_id=result.shipment.id,
-                events=[TrackingEventIn.model_validate(e) for e in order.tracking],
+                events=[TrackingEventCreate.model_validate(e) for e in order.tracking],
             )

@@ -8,10 +8,10 @@ from sqlmodel import Session, select
 
 from ventanilla.customers import service
 from ventanilla.customers.models import Customer
-from ventanilla.customers.schemas import CustomerIn
+from ventanilla.customers.schemas import CustomerCreate
 
 
-def customer_in(**overrides: object) -> CustomerIn:
+def customer_in(**overrides: object) -> CustomerCreate:
     values: dict[str, object] = {
         "email": "Lucia.Garcia@Example.com",
         "name": "Lucía García",
@@ -19,7 +19,7 @@ def customer_in(**overrides: object) -> CustomerIn:
         "locale": "es",
     }
     values.update(overrides)
-    return CustomerIn.model_validate(values)
+    return CustomerCreate.model_validate(values)
 
 
 class TestUpsertCustomer:

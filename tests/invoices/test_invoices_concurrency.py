@@ -15,14 +15,14 @@ from ventanilla.core.actors import Actor
 from ventanilla.core.errors import FieldErrors
 from ventanilla.db import session_scope
 from ventanilla.invoices import service
-from ventanilla.invoices.schemas import InvoicePut
+from ventanilla.invoices.schemas import InvoiceCreate
 
 STORE = Actor.store("Tienda")
 
 
 def put(number: str, body: dict[str, Any]) -> bool:
     with session_scope() as s:
-        data = InvoicePut.model_validate(body)
+        data = InvoiceCreate.model_validate(body)
         return service.put_invoice(s, actor=STORE, number=number, data=data).created
 
 

@@ -15,14 +15,16 @@ from tests.invoices.test_invoices_api import credit_note, invoice_body
 from ventanilla.core.actors import Actor
 from ventanilla.invoices import repository, service
 from ventanilla.invoices.exceptions import InvoiceNotFound
-from ventanilla.invoices.schemas import InvoicePut
+from ventanilla.invoices.schemas import InvoiceCreate
 from ventanilla.orders.models import Order
 
 STORE = Actor.store("Tienda")
 
 
 def put(session: Session, number: str, body: dict[str, Any]) -> None:
-    service.put_invoice(session, actor=STORE, number=number, data=InvoicePut.model_validate(body))
+    service.put_invoice(
+        session, actor=STORE, number=number, data=InvoiceCreate.model_validate(body)
+    )
 
 
 class TestInvoiceReads:

@@ -22,7 +22,7 @@ from ventanilla.core.errors import AppError
 from ventanilla.db import session_scope
 from ventanilla.orders import service as orders_service
 from ventanilla.orders.models import Order
-from ventanilla.orders.schemas import OrderPut
+from ventanilla.orders.schemas import OrderCreate
 
 WAREHOUSE = Actor.store("Almacén")
 
@@ -141,7 +141,7 @@ class TestOrderApiDocs:
 
     def test_request_bodies_carry_examples(self, client: TestClient) -> None:
         schemas = client.get("/openapi.json").json()["components"]["schemas"]
-        for name in ("OrderPut", "StatusChange", "ProductPut", "StockUpdate"):
+        for name in ("OrderCreate", "OrderStatusUpdate", "ProductCreate", "StockUpdate"):
             assert schemas[name]["examples"], name
 
 
@@ -205,7 +205,7 @@ def claim_in_own_session(number: str) -> Any:
 def push_in_own_session(number: str, body: dict[str, Any]) -> Any:
     try:
         with session_scope() as s:
-            data = OrderPut.model_validate(body)
+            data = OrderCreate.model_validate(body)
             return orders_service.put_order(s, actor=WAREHOUSE, number=number, data=data).result
     except AppError as exc:
         return exc
@@ -256,7 +256,7 @@ class TestPackingClaimRace:
         result: list[Any] = []
         with session_scope() as s:
             write = orders_service.put_order(
-                s, actor=WAREHOUSE, number=number, data=OrderPut.model_validate(changed)
+                s, actor=WAREHOUSE, number=number, data=OrderCreate.model_validate(changed)
             )
             assert write.result == "updated"
             claimer = threading.Thread(target=lambda: result.append(claim_in_own_session(number)))

@@ -14,7 +14,7 @@ from tests.factories import make_order
 from ventanilla.core.actors import Actor
 from ventanilla.db import session_scope
 from ventanilla.shipping import service
-from ventanilla.shipping.schemas import ShipmentCreate, TrackingEventIn
+from ventanilla.shipping.schemas import ShipmentCreate, TrackingEventCreate
 
 STORE = Actor.store("Tienda")
 
@@ -73,7 +73,7 @@ class TestConcurrentPushes:
         )
         session.commit()
         events = [
-            TrackingEventIn.model_validate({"occurred_at": at, "status": status})
+            TrackingEventCreate.model_validate({"occurred_at": at, "status": status})
             for at, status in [
                 ("2026-11-20T10:00:00Z", "in_transit"),
                 ("2026-11-21T10:00:00Z", "delivered"),

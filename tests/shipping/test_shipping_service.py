@@ -16,7 +16,7 @@ from ventanilla.core.actors import Actor
 from ventanilla.orders import repository as orders_repository
 from ventanilla.orders.models import Order
 from ventanilla.shipping import policy, service
-from ventanilla.shipping.schemas import ShipmentCreate, TrackingEventIn
+from ventanilla.shipping.schemas import ShipmentCreate, TrackingEventCreate
 
 STORE = Actor.store("Tienda")
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -58,7 +58,7 @@ def order_with_shipments(session: Session, *, shipments: int, events_each: int) 
             actor=STORE,
             shipment_id=created.shipment.id,
             events=[
-                TrackingEventIn(occurred_at=T0 + timedelta(hours=k), status="in_transit")
+                TrackingEventCreate(occurred_at=T0 + timedelta(hours=k), status="in_transit")
                 for k in reversed(range(events_each))
             ],
         )

@@ -17,19 +17,18 @@ from ventanilla.access import service as access_service
 from ventanilla.access.deps import CurrentCustomer, CurrentShopperSession, OwnedOrder, ShopperActor
 from ventanilla.addresses import service
 from ventanilla.addresses.schemas import (
+    AccessCodeCreate,
+    AccessCodeRead,
     AccessCodeRefused,
-    AccessCodeRequest,
-    AccessCodeSent,
-    AccessCodeVerified,
-    AccessCodeVerify,
-    AddressChangeIn,
+    AccessCodeVerificationCreate,
+    AccessCodeVerificationRead,
     AddressChangeRead,
-    AddressRead,
     OrderAddressRead,
+    OrderAddressUpdate,
 )
-from ventanilla.addresses.validation import Address
 from ventanilla.core.deps import SessionDep
 from ventanilla.core.handlers import ErrorResponse
+from ventanilla.orders.addresses import AddressRead
 
 router = APIRouter(tags=["shopper"])
 POSITION = 70
@@ -46,10 +45,6 @@ CODE_REFUSALS = {
 }
 
 
-def _read(address: Address | None) -> AddressRead | None:
-    return None if address is None else AddressRead(**address.as_dict())
-
-
 @router.get("/me/orders/{number}/address", response_model=OrderAddressRead, responses=NOT_FOUND)
 def read_delivery_address(
     session: SessionDep,
@@ -63,7 +58,7 @@ def read_delivery_address(
     return OrderAddressRead(
         number=form.number,
         version=form.version,
-        address=_read(form.address),
+        address=AddressRead.of(form.address),
         can_change=decision.ok,
         reason_code=decision.reason_code,
         reason=None if decision.ok else decision.text(),
@@ -94,7 +89,7 @@ def change_delivery_address(
     order: OwnedOrder,
     record: CurrentShopperSession,
     actor: ShopperActor,
-    body: AddressChangeIn,
+    body: OrderAddressUpdate,
 ) -> AddressChangeRead:
     """Change the delivery address; the same address again changes nothing (changed=false)."""
     result = service.change_delivery_address(
@@ -117,7 +112,7 @@ def change_delivery_address(
 @router.post(
     "/me/access-codes",
     status_code=201,
-    response_model=AccessCodeSent,
+    response_model=AccessCodeRead,
     responses={
         409: {"model": ErrorResponse, "description": "code_not_needed (an agent session)"},
         429: {"model": ErrorResponse, "description": "Too many codes asked for"},
@@ -128,18 +123,18 @@ def request_access_code(
     session: SessionDep,
     customer: CurrentCustomer,
     record: CurrentShopperSession,
-    body: Annotated[AccessCodeRequest | None, Body()] = None,
-) -> AccessCodeSent:
+    body: Annotated[AccessCodeCreate | None, Body()] = None,
+) -> AccessCodeRead:
     """Email a 6-digit code (valid 10 minutes) to the customer's address."""
     sent = access_service.send_access_code(
         session, shopper_session=record, customer=customer, locale=request.state.locale
     )
-    return AccessCodeSent(sent_to=sent.sent_to, expires_at=sent.expires_at)
+    return AccessCodeRead(sent_to=sent.sent_to, expires_at=sent.expires_at)
 
 
 @router.post(
     "/me/access-codes/verify",
-    response_model=AccessCodeVerified,
+    response_model=AccessCodeVerificationRead,
     responses={
         422: {"model": AccessCodeRefused, "description": "Wrong, expired or spent code"},
         429: {"model": ErrorResponse, "description": "Too many tries"},
@@ -149,7 +144,7 @@ def verify_access_code(
     session: SessionDep,
     customer: CurrentCustomer,
     record: CurrentShopperSession,
-    body: AccessCodeVerify,
+    body: AccessCodeVerificationCreate,
 ) -> Response:
     """Check the emailed code; right, and this session may change addresses for 24 hours."""
     check = access_service.verify_access_code(
@@ -162,5 +157,5 @@ def verify_access_code(
             code=reason, detail=CODE_REFUSALS[reason], attempts_left=check.attempts_left
         )
         return JSONResponse(refused.model_dump(), status_code=422)
-    verified = AccessCodeVerified(verified_until=check.verified_until)
+    verified = AccessCodeVerificationRead(verified_until=check.verified_until)
     return JSONResponse(verified.model_dump(mode="json"))

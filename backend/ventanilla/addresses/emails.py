@@ -6,10 +6,10 @@ from html import escape
 
 from babel import Locale
 
-from ventanilla.addresses.validation import Address
 from ventanilla.core import i18n
 from ventanilla.core.emails import Email
 from ventanilla.core.i18n import gettext as _
+from ventanilla.orders.addresses import Address
 
 
 def address_lines(address: Address, locale: str) -> list[str]:

@@ -25,7 +25,7 @@ from ventanilla.access import service as access_service
 from ventanilla.access.deps import CurrentCustomer, CurrentShopperSession, OwnedOrder, ShopperActor
 from ventanilla.addresses import service
 from ventanilla.addresses.exceptions import AddressInvalid, VerificationRequired
-from ventanilla.addresses.validation import EU_COUNTRIES, FIELDS, Address, Problem, clean_text
+from ventanilla.addresses.validation import EU_COUNTRIES, Problem, clean_text
 from ventanilla.core import clock, i18n
 from ventanilla.core.deps import SessionDep
 from ventanilla.core.errors import AppError
@@ -34,6 +34,7 @@ from ventanilla.core.handlers import refusal_response
 from ventanilla.core.i18n import N_
 from ventanilla.core.templating import render
 from ventanilla.customers.models import Customer
+from ventanilla.orders.addresses import FIELDS, Address
 from ventanilla.orders.exceptions import ChangeInProgress, ChangeNotAllowed, OrderChanged
 from ventanilla.portal.urls import order_url
 
@@ -50,7 +51,7 @@ CODE_MESSAGES = {
 SAVED = "address"  # ?changed=address on the order page
 
 
-class AddressFields(BaseModel):
+class AddressForm(BaseModel):
     """What the address forms post; every field optional so a half-filled form gets messages."""
 
     model_config = ConfigDict(extra="ignore")
@@ -75,7 +76,7 @@ class AddressFields(BaseModel):
         return int(text) if text.isascii() and text.isdecimal() and len(text) < 10 else 0
 
 
-FormFields = Annotated[AddressFields, Form()]
+FormFields = Annotated[AddressForm, Form()]
 
 
 def _values(address: Address | None) -> dict[str, str]:

@@ -8,43 +8,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ventanilla.core.fields import INT32_MAX, StrictModel
-from ventanilla.orders.schemas import AddressRead
-
-# Generous on input: the address rules (validation.py) answer with field messages, not these.
-TEXT = 500
-
-EXAMPLE_ADDRESS: dict[str, Any] = {
-    "name": "Lucía García",
-    "line1": "Calle Gran Vía 12, 3º B",
-    "line2": None,
-    "postcode": "48001",
-    "city": "Bilbao",
-    "region": "Bizkaia",
-    "country": "ES",
-    "phone": "+34 600 111 222",
-}
+from ventanilla.orders.addresses import EXAMPLE_ADDRESS, AddressRead, AddressUpdate
 
 
-class AddressIn(StrictModel):
-    """A delivery address. Spain: the postcode's province fills or must match `region`."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_ADDRESS]})
-
-    name: str = Field(max_length=TEXT, description="Who receives the parcel")
-    line1: str = Field(max_length=TEXT, description="Street and number")
-    line2: str | None = Field(default=None, max_length=TEXT, description="Floor, door, ...")
-    postcode: str = Field(max_length=TEXT)
-    city: str = Field(max_length=TEXT)
-    region: str | None = Field(
-        default=None, max_length=TEXT, description="Province or region (filled in for Spain)"
-    )
-    country: str = Field(max_length=TEXT, description="ISO 3166-1 alpha-2, e.g. ES")
-    phone: str | None = Field(
-        default=None, max_length=TEXT, description="Normalised to E.164 (+34600111222)"
-    )
-
-
-class AddressChangeIn(StrictModel):
+class OrderAddressUpdate(StrictModel):
     """The new delivery address and the order version it was built on."""
 
     model_config = ConfigDict(
@@ -54,7 +21,7 @@ class AddressChangeIn(StrictModel):
     version: int = Field(
         ge=1, le=INT32_MAX, description="The order version you read (GET .../address)"
     )
-    address: AddressIn
+    address: AddressUpdate
 
 
 class OrderAddressRead(BaseModel):
@@ -79,24 +46,24 @@ class AddressChangeRead(BaseModel):
     address: AddressRead
 
 
-class AccessCodeRequest(StrictModel):
+class AccessCodeCreate(StrictModel):
     """Ask for a one-time code (an empty JSON object)."""
 
 
-class AccessCodeSent(BaseModel):
+class AccessCodeRead(BaseModel):
     sent_to: str = Field(
         description="The order's email address, masked", examples=["l***@example.com"]
     )
     expires_at: datetime
 
 
-class AccessCodeVerify(StrictModel):
+class AccessCodeVerificationCreate(StrictModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"code": "123456"}]})
 
     code: str = Field(max_length=20, description="The 6-digit code from the email")
 
 
-class AccessCodeVerified(BaseModel):
+class AccessCodeVerificationRead(BaseModel):
     verified_until: datetime
 
 

@@ -20,7 +20,7 @@ from ventanilla.access import policy as access_policy
 from ventanilla.access.models import ShopperSession
 from ventanilla.addresses import emails
 from ventanilla.addresses.exceptions import AddressInvalid, VerificationRequired
-from ventanilla.addresses.validation import Address, check_address
+from ventanilla.addresses.validation import check_address
 from ventanilla.config import get_settings
 from ventanilla.core import clock
 from ventanilla.core.actors import Actor
@@ -29,11 +29,10 @@ from ventanilla.customers.models import Customer
 from ventanilla.orders import edits
 from ventanilla.orders import policy as orders_policy
 from ventanilla.orders import repository as orders_repository
+from ventanilla.orders.addresses import Address
 from ventanilla.orders.exceptions import OrderNotFound
 from ventanilla.orders.models import Order, OrderAddress, OrderChange
 from ventanilla.outbox.events import EventType
-
-ADDRESS_FIELDS = ("name", "line1", "line2", "postcode", "city", "region", "country", "phone")
 
 
 @dataclass(frozen=True)
@@ -57,19 +56,6 @@ class AddressChange:
     change_id: int | None
 
 
-def as_address(row: OrderAddress) -> Address:
-    return Address(
-        name=row.name,
-        line1=row.line1,
-        line2=row.line2,
-        postcode=row.postcode,
-        city=row.city,
-        region=row.region,
-        country=row.country,
-        phone=row.phone,
-    )
-
-
 def _columns(address: Address) -> dict[str, Any]:
     return dict(address.as_dict())
 
@@ -85,7 +71,7 @@ def address_form(
     return AddressForm(
         number=order.number,
         version=order.version,
-        address=as_address(shipping) if shipping else None,
+        address=Address.of(shipping) if shipping else None,
         decision=orders_policy.can_edit(order, now),
         proof=access_policy.email_proof(shopper_session, now=now),
         email_hint=access_policy.mask_email(customer.email),
@@ -113,7 +99,7 @@ def change_delivery_address(
     ) as edit:
         order = edit.order
         current = orders_repository.addresses(session, edit.order_id).get("shipping")
-        old = as_address(current) if current else None
+        old = Address.of(current) if current else None
         checked = check_address(data, also_allow=[old.country] if old else [])
         if checked.address is None:
             raise AddressInvalid(checked.errors, checked.values)

@@ -14,15 +14,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import phonenumbers
 
 from ventanilla.core.fields import storable_text
 from ventanilla.core.i18n import N_
+from ventanilla.orders.addresses import FIELDS, Address
 
-FIELDS = ("name", "line1", "line2", "postcode", "city", "region", "country", "phone")
 REQUIRED = ("name", "line1", "postcode", "city", "country")
 # The OrderAddress columns' lengths, so whatever passes here can be stored.
 MAX_LENGTHS = {
@@ -177,31 +177,6 @@ class Problem:
 
     def text(self) -> str:
         return self.message % self.params if self.params else self.message
-
-
-@dataclass(frozen=True)
-class Address:
-    """A checked address, normalised the way it is stored."""
-
-    name: str
-    line1: str
-    line2: str | None
-    postcode: str
-    city: str
-    region: str | None
-    country: str
-    phone: str | None
-
-    def as_dict(self) -> dict[str, str | None]:
-        return asdict(self)
-
-    def summary(self) -> str:
-        """One line for logs and activity: 'Calle Mayor 1, 28013 Madrid (Madrid), ES'."""
-        parts = [self.line1, self.line2 or "", f"{self.postcode} {self.city}"]
-        where = ", ".join(p for p in parts if p)
-        if self.region and self.region != self.city:
-            where += f" ({self.region})"
-        return f"{self.name}, {where}, {self.country}"
 
 
 @dataclass(frozen=True)

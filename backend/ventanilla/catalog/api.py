@@ -9,12 +9,12 @@ from fastapi import APIRouter, Path, Response
 from ventanilla.apikeys.deps import CatalogWriter
 from ventanilla.catalog import service
 from ventanilla.catalog.schemas import (
-    ProductPut,
+    ProductCreate,
     ProductRead,
-    ProductWriteResult,
-    StockItemResult,
+    ProductWriteRead,
+    StockItemRead,
     StockUpdate,
-    StockUpdateResult,
+    StockUpdateRead,
 )
 from ventanilla.core.deps import SessionDep
 from ventanilla.core.fields import CODE_PATTERN
@@ -37,33 +37,33 @@ SkuPath = Annotated[
 
 @router.put(
     "/products/{sku}",
-    response_model=ProductWriteResult,
-    responses={201: {"model": ProductWriteResult, "description": "Created"}},
+    response_model=ProductWriteRead,
+    responses={201: {"model": ProductWriteRead, "description": "Created"}},
 )
 def put_product(
     sku: SkuPath,
-    body: ProductPut,
+    body: ProductCreate,
     actor: CatalogWriter,
     session: SessionDep,
     response: Response,
-) -> ProductWriteResult:
+) -> ProductWriteRead:
     """Create or update a product; 201 when created, 200 with result updated/unchanged."""
     written = service.put_product(session, actor=actor, sku=sku, data=body)
     if written.result == "created":
         response.status_code = 201
     read = ProductRead.model_validate(written.product)
-    return ProductWriteResult(**read.model_dump(), result=written.result)
+    return ProductWriteRead(**read.model_dump(), result=written.result)
 
 
-@router.post("/stock", response_model=StockUpdateResult)
-def post_stock(body: StockUpdate, actor: CatalogWriter, session: SessionDep) -> StockUpdateResult:
+@router.post("/stock", response_model=StockUpdateRead)
+def post_stock(body: StockUpdate, actor: CatalogWriter, session: SessionDep) -> StockUpdateRead:
     """Set stock levels in bulk (up to 1000); one unknown SKU and nothing is applied."""
     outcomes = service.set_stock_levels(session, actor=actor, items=body.items)
     items = [
-        StockItemResult(sku=o.product.sku, stock_on_hand=o.product.stock_on_hand, result=o.result)
+        StockItemRead(sku=o.product.sku, stock_on_hand=o.product.stock_on_hand, result=o.result)
         for o in outcomes
     ]
-    return StockUpdateResult(
+    return StockUpdateRead(
         updated=sum(1 for o in outcomes if o.result == "updated"),
         unchanged=sum(1 for o in outcomes if o.result == "unchanged"),
         stale=sum(1 for o in outcomes if o.result == "stale"),

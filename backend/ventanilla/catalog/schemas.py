@@ -23,7 +23,7 @@ StockResult = Literal["updated", "unchanged", "stale"]
 MAX_STOCK_ITEMS = 1000
 
 
-class ProductPut(StrictModel):
+class ProductCreate(StrictModel):
     """The whole product as the shop knows it; fields left out take their defaults."""
 
     model_config = ConfigDict(
@@ -72,11 +72,11 @@ class ProductRead(BaseModel):
     stock_updated_at: datetime | None
 
 
-class ProductWriteResult(ProductRead):
+class ProductWriteRead(ProductRead):
     result: WriteResult = Field(description="What the push did: created, updated or unchanged")
 
 
-class StockLevel(StrictModel):
+class StockLevelUpdate(StrictModel):
     sku: Code
     stock_on_hand: Count
     at: UTCDatetime | None = Field(
@@ -102,17 +102,17 @@ class StockUpdate(StrictModel):
         }
     )
 
-    items: list[StockLevel] = Field(min_length=1, max_length=MAX_STOCK_ITEMS)
+    items: list[StockLevelUpdate] = Field(min_length=1, max_length=MAX_STOCK_ITEMS)
 
 
-class StockItemResult(BaseModel):
+class StockItemRead(BaseModel):
     sku: str
     stock_on_hand: int = Field(description="The stock level now stored")
     result: StockResult
 
 
-class StockUpdateResult(BaseModel):
+class StockUpdateRead(BaseModel):
     updated: int
     unchanged: int
     stale: int
-    items: list[StockItemResult]
+    items: list[StockItemRead]

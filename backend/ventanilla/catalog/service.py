@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from ventanilla.catalog import repository
 from ventanilla.catalog.models import Product
-from ventanilla.catalog.schemas import ProductPut, StockLevel, StockResult, WriteResult
+from ventanilla.catalog.schemas import ProductCreate, StockLevelUpdate, StockResult, WriteResult
 from ventanilla.core import clock
 from ventanilla.core.actors import Actor
 from ventanilla.core.errors import FieldErrors
@@ -34,7 +34,7 @@ def products_by_sku(session: Session, skus: Iterable[str]) -> dict[str, Product]
     return repository.by_skus(session, skus)
 
 
-def put_product(session: Session, *, actor: Actor, sku: str, data: ProductPut) -> ProductWrite:
+def put_product(session: Session, *, actor: Actor, sku: str, data: ProductCreate) -> ProductWrite:
     """Create the product or bring it in line with the shop's data."""
     now = clock.now()
     wanted: dict[str, Any] = {
@@ -69,7 +69,7 @@ def put_product(session: Session, *, actor: Actor, sku: str, data: ProductPut) -
 
 
 def set_stock_levels(
-    session: Session, *, actor: Actor, items: list[StockLevel]
+    session: Session, *, actor: Actor, items: list[StockLevelUpdate]
 ) -> list[StockOutcome]:
     """Apply stock counts all-or-nothing; a count older than the stored one is skipped."""
     products = repository.by_skus(session, (item.sku for item in items), for_update=True)

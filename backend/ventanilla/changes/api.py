@@ -15,10 +15,10 @@ from ventanilla.access.deps import CurrentCustomer, OwnedOrder, ShopperActor
 from ventanilla.changes import service
 from ventanilla.changes.exceptions import ChangeNotFound
 from ventanilla.changes.schemas import (
-    AmendmentIn,
-    CancelIn,
+    AmendmentCancelUpdate,
+    AmendmentConfirmUpdate,
+    AmendmentCreate,
     ChangeRead,
-    ConfirmIn,
     FieldErrorsRead,
     PreviewRead,
     to_actions,
@@ -71,7 +71,7 @@ def _read(session: SessionDep, change: OrderChange, order: Order) -> ChangeRead:
     responses=_errors(_409=REFUSALS, _422="amendment_invalid: per action, what cannot be done"),
 )
 def preview_amendment(
-    body: AmendmentIn, session: SessionDep, customer: CurrentCustomer, order: OwnedOrder
+    body: AmendmentCreate, session: SessionDep, customer: CurrentCustomer, order: OwnedOrder
 ) -> PreviewRead:
     """The order as it would be after the actions: lines, tax, totals, difference (no writes)."""
     preview = service.preview_amendment(
@@ -91,7 +91,7 @@ def preview_amendment(
     responses=_errors(_409=REFUSALS, _422="amendment_invalid: per action, what cannot be done"),
 )
 def request_amendment(
-    body: AmendmentIn,
+    body: AmendmentCreate,
     session: SessionDep,
     customer: CurrentCustomer,
     order: OwnedOrder,
@@ -130,7 +130,7 @@ def get_amendment(
 )
 def confirm_amendment(
     change_id: ChangeId,
-    body: ConfirmIn,
+    body: AmendmentConfirmUpdate,
     request: Request,
     session: SessionDep,
     customer: CurrentCustomer,
@@ -162,7 +162,7 @@ def confirm_amendment(
 @router.post("/{change_id:int}/cancel", response_model=ChangeRead, responses=_errors())
 def cancel_amendment(
     change_id: ChangeId,
-    body: CancelIn,
+    body: AmendmentCancelUpdate,
     session: SessionDep,
     customer: CurrentCustomer,
     order: OwnedOrder,

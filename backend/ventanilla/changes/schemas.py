@@ -31,32 +31,36 @@ Version = Annotated[
 ]
 
 
-class SetQuantityIn(StrictModel):
+class SetQuantityCreate(StrictModel):
     action: Literal["set_quantity"]
     line_no: LineNo
     quantity: Quantity = Field(description="New quantity; 0 removes the line")
 
 
-class RemoveLineIn(StrictModel):
+class RemoveLineCreate(StrictModel):
     action: Literal["remove_line"]
     line_no: LineNo
 
 
-class AddProductIn(StrictModel):
+class AddProductCreate(StrictModel):
     action: Literal["add_product"]
     sku: Code
     quantity: Quantity = 1
 
 
-ActionIn = Annotated[SetQuantityIn | RemoveLineIn | AddProductIn, Field(discriminator="action")]
+ActionCreate = Annotated[
+    SetQuantityCreate | RemoveLineCreate | AddProductCreate, Field(discriminator="action")
+]
 
 
-def to_actions(items: list[SetQuantityIn | RemoveLineIn | AddProductIn]) -> list[amounts.Action]:
+def to_actions(
+    items: list[SetQuantityCreate | RemoveLineCreate | AddProductCreate],
+) -> list[amounts.Action]:
     result: list[amounts.Action] = []
     for item in items:
-        if isinstance(item, AddProductIn):
+        if isinstance(item, AddProductCreate):
             result.append(amounts.AddProduct(sku=item.sku, quantity=item.quantity))
-        elif isinstance(item, RemoveLineIn):
+        elif isinstance(item, RemoveLineCreate):
             result.append(amounts.SetQuantity(line_no=item.line_no, quantity=0))
         else:
             result.append(amounts.SetQuantity(line_no=item.line_no, quantity=item.quantity))
@@ -73,22 +77,22 @@ AMENDMENT_EXAMPLE: dict[str, Any] = {
 }
 
 
-class AmendmentIn(StrictModel):
+class AmendmentCreate(StrictModel):
     """Changes to the items of an order, on top of the order version the shopper saw."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [AMENDMENT_EXAMPLE]})
 
     version: Version
-    actions: list[ActionIn] = Field(min_length=1, max_length=100)
+    actions: list[ActionCreate] = Field(min_length=1, max_length=100)
 
 
-class ConfirmIn(StrictModel):
+class AmendmentConfirmUpdate(StrictModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"version": 3}]})
 
     version: Version
 
 
-class CancelIn(StrictModel):
+class AmendmentCancelUpdate(StrictModel):
     """An empty JSON object: the body only proves the request is JSON (not a cross-site form)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{}]})
@@ -97,7 +101,7 @@ class CancelIn(StrictModel):
 # --- responses ----------------------------------------------------------------------------------
 
 
-class FieldProblem(BaseModel):
+class FieldProblemRead(BaseModel):
     loc: list[str | int]
     msg: str
     type: str
@@ -107,7 +111,7 @@ class FieldErrorsRead(BaseModel):
     """422: each problem with where it is (`loc`), an English sentence and a stable `type`."""
 
     code: str = Field(description="amendment_invalid, or validation_error for a malformed body")
-    detail: list[FieldProblem]
+    detail: list[FieldProblemRead]
 
 
 class PreviewLineRead(BaseModel):

@@ -33,7 +33,7 @@ Email = Annotated[
 Phone = Annotated[str, Field(min_length=1, max_length=32, examples=["+34 600 123 456"])]
 
 
-class CustomerIn(StrictModel):
+class CustomerCreate(StrictModel):
     email: Email
     name: str = Field(min_length=1, max_length=200, examples=["Lucía García"])
     phone: Phone | None = None

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from ventanilla.core import clock
 from ventanilla.customers import repository
 from ventanilla.customers.models import Customer
-from ventanilla.customers.schemas import CustomerIn, normalize_email
+from ventanilla.customers.schemas import CustomerCreate, normalize_email
 
 UpsertResult = Literal["created", "updated", "unchanged"]
 
@@ -30,7 +30,7 @@ def get_customer(session: Session, customer_id: int) -> Customer | None:
     return repository.get(session, customer_id)
 
 
-def upsert_customer(session: Session, *, data: CustomerIn) -> CustomerUpsert:
+def upsert_customer(session: Session, *, data: CustomerCreate) -> CustomerUpsert:
     """Create the customer for this email, or bring name, phone and locale up to date."""
     email = normalize_email(data.email)
     customer = repository.by_email(session, email)

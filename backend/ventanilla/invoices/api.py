@@ -14,12 +14,12 @@ from ventanilla.invoices import service
 from ventanilla.invoices.models import Invoice
 from ventanilla.invoices.schemas import (
     BuyerRead,
+    InvoiceCreate,
     InvoiceLineRead,
-    InvoicePut,
     InvoiceRead,
+    InvoiceTotalsRead,
     SellerRead,
     TaxRowRead,
-    TotalsRead,
 )
 
 # A body that is not JSON at all is refused before validation, with 400.
@@ -60,7 +60,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 )
 def put_invoice(
     number: Number,
-    body: InvoicePut,
+    body: InvoiceCreate,
     actor: InvoicesWriter,
     session: SessionDep,
     response: Response,
@@ -97,7 +97,7 @@ def invoice_read(invoice: Invoice, order_number: str) -> InvoiceRead:
         ),
         lines=[InvoiceLineRead.model_validate(line) for line in invoice.lines],
         tax_breakdown=[TaxRowRead.model_validate(row) for row in invoice.tax_breakdown],
-        totals=TotalsRead(
+        totals=InvoiceTotalsRead(
             net_minor=invoice.net_minor,
             tax_minor=invoice.tax_minor,
             total_minor=invoice.total_minor,

@@ -7,12 +7,12 @@ import json
 from decimal import Decimal
 
 from ventanilla.invoices.models import Invoice
-from ventanilla.invoices.schemas import InvoicePut
+from ventanilla.invoices.schemas import InvoiceCreate
 
 FieldError = tuple[tuple[str | int, ...], str, str]
 
 
-def content_hash(data: InvoicePut) -> str:
+def content_hash(data: InvoiceCreate) -> str:
     """SHA-256 of the canonical content: the same invoice pushed again hashes the same."""
     canonical = json.dumps(
         data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
@@ -20,7 +20,7 @@ def content_hash(data: InvoicePut) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def arithmetic_errors(data: InvoicePut) -> list[FieldError]:
+def arithmetic_errors(data: InvoiceCreate) -> list[FieldError]:
     """Lines, tax breakdown and totals that do not add up.
 
     Tax per rate may be rounded on the base rather than per line, so line taxes are not summed
@@ -85,7 +85,7 @@ def arithmetic_errors(data: InvoicePut) -> list[FieldError]:
 
 
 def credit_note_errors(
-    data: InvoicePut,
+    data: InvoiceCreate,
     *,
     order_id: int | None,
     corrected: Invoice | None,

@@ -79,19 +79,19 @@ INVOICE_EXAMPLE: dict[str, Any] = {
 }
 
 
-class Seller(StrictModel):
+class SellerCreate(StrictModel):
     name: Name
     tax_id: TaxId
     address: Address | None = None
 
 
-class Buyer(StrictModel):
+class BuyerCreate(StrictModel):
     name: Name
     tax_id: TaxId | None = None
     address: Address | None = None
 
 
-class InvoiceLineIn(StrictModel):
+class InvoiceLineCreate(StrictModel):
     description: Description
     quantity: Annotated[int, Field(ge=1, le=1_000_000)]
     unit_price_minor: Minor
@@ -101,19 +101,19 @@ class InvoiceLineIn(StrictModel):
     total_minor: Minor = Field(description="net_minor + tax_minor")
 
 
-class TaxRowIn(StrictModel):
+class TaxRowCreate(StrictModel):
     rate: Rate
     base_minor: Minor = Field(description="Sum of net_minor of the lines at this rate")
     tax_minor: Minor
 
 
-class Totals(StrictModel):
+class InvoiceTotalsCreate(StrictModel):
     net_minor: Minor
     tax_minor: Minor
     total_minor: Minor = Field(description="net_minor + tax_minor")
 
 
-class InvoicePut(StrictModel):
+class InvoiceCreate(StrictModel):
     """An invoice or credit note exactly as issued; stored once and never changed."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [INVOICE_EXAMPLE]})
@@ -125,11 +125,11 @@ class InvoicePut(StrictModel):
     )
     issue_date: IssueDate
     currency: Currency = Field(description="ISO 4217; must be the order's currency")
-    seller: Seller
-    buyer: Buyer
-    lines: list[InvoiceLineIn] = Field(min_length=1, max_length=1000)
-    tax_breakdown: list[TaxRowIn] = Field(min_length=1, max_length=20)
-    totals: Totals
+    seller: SellerCreate
+    buyer: BuyerCreate
+    lines: list[InvoiceLineCreate] = Field(min_length=1, max_length=1000)
+    tax_breakdown: list[TaxRowCreate] = Field(min_length=1, max_length=20)
+    totals: InvoiceTotalsCreate
 
 
 class InvoiceLineRead(BaseModel):
@@ -148,7 +148,7 @@ class TaxRowRead(BaseModel):
     tax_minor: int
 
 
-class TotalsRead(BaseModel):
+class InvoiceTotalsRead(BaseModel):
     net_minor: int
     tax_minor: int
     total_minor: int
@@ -177,5 +177,5 @@ class InvoiceRead(BaseModel):
     buyer: BuyerRead
     lines: list[InvoiceLineRead]
     tax_breakdown: list[TaxRowRead]
-    totals: TotalsRead
+    totals: InvoiceTotalsRead
     created_at: datetime

@@ -12,7 +12,7 @@ from ventanilla.core.errors import FieldErrors
 from ventanilla.invoices import policy, repository
 from ventanilla.invoices.exceptions import InvoiceImmutable, InvoiceNotFound
 from ventanilla.invoices.models import Invoice
-from ventanilla.invoices.schemas import InvoicePut
+from ventanilla.invoices.schemas import InvoiceCreate
 from ventanilla.orders import repository as orders_repository
 
 
@@ -23,7 +23,9 @@ class InvoiceResult:
     created: bool
 
 
-def put_invoice(session: Session, *, actor: Actor, number: str, data: InvoicePut) -> InvoiceResult:
+def put_invoice(
+    session: Session, *, actor: Actor, number: str, data: InvoiceCreate
+) -> InvoiceResult:
     """Store an invoice or credit note; the same content again is a no-op, other content a 409."""
     digest = policy.content_hash(data)
     # Locking the order serialises documents of one order, so two credit notes can't both

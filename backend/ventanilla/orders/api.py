@@ -12,11 +12,11 @@ from ventanilla.core.fields import CODE_PATTERN
 from ventanilla.core.handlers import ErrorResponse
 from ventanilla.orders import service
 from ventanilla.orders.schemas import (
-    OrderPut,
+    OrderCreate,
     OrderRead,
-    OrderWriteResult,
-    StatusChange,
-    StatusChangeResult,
+    OrderStatusRead,
+    OrderStatusUpdate,
+    OrderWriteRead,
 )
 
 router = APIRouter(tags=["orders"])
@@ -45,9 +45,9 @@ def _conflict(description: str) -> dict[int | str, dict[str, Any]]:
 
 @router.put(
     "/orders/{number}",
-    response_model=OrderWriteResult,
+    response_model=OrderWriteRead,
     responses={
-        201: {"model": OrderWriteResult, "description": "Created"},
+        201: {"model": OrderWriteRead, "description": "Created"},
         **_conflict(
             "order_locked: packing has started (or the order is cancelled), so its content "
             "cannot change; illegal_transition: the status in the push is not allowed"
@@ -56,34 +56,34 @@ def _conflict(description: str) -> dict[int | str, dict[str, Any]]:
 )
 def put_order(
     number: OrderNumber,
-    body: OrderPut,
+    body: OrderCreate,
     actor: OrdersWriter,
     session: SessionDep,
     response: Response,
-) -> OrderWriteResult:
+) -> OrderWriteRead:
     """Create or update the whole order; pushing the same order again changes nothing."""
     written = service.put_order(session, actor=actor, number=number, data=body)
     if written.result == "created":
         response.status_code = 201
     read = OrderRead.from_view(written.view)
-    return OrderWriteResult(**dict(read), result=written.result)
+    return OrderWriteRead(**dict(read), result=written.result)
 
 
 @router.post(
     "/orders/{number}/status",
-    response_model=StatusChangeResult,
+    response_model=OrderStatusRead,
     responses={
         **NOT_FOUND,
         **_conflict("illegal_transition: the order cannot move to this status (detail says why)"),
     },
 )
 def post_status(
-    number: OrderNumber, body: StatusChange, actor: OrdersWriter, session: SessionDep
-) -> StatusChangeResult:
+    number: OrderNumber, body: OrderStatusUpdate, actor: OrdersWriter, session: SessionDep
+) -> OrderStatusRead:
     """Record a status event; an event older than the current status is kept but not applied."""
     written = service.change_status(session, actor=actor, number=number, data=body)
     read = OrderRead.from_view(written.view)
-    return StatusChangeResult(**dict(read), result=written.result)  # type: ignore[arg-type]
+    return OrderStatusRead(**dict(read), result=written.result)  # type: ignore[arg-type]
 
 
 @router.post(

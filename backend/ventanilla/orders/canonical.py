@@ -13,29 +13,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ventanilla.core import clock
+from ventanilla.orders.addresses import Address, AddressCreate
 from ventanilla.orders.models import OrderAddress
-from ventanilla.orders.schemas import AddressIn, OrderPut, basis_points
+from ventanilla.orders.schemas import OrderCreate, basis_points
 
 if TYPE_CHECKING:
     from ventanilla.orders.service import OrderView
 
 
-def address(address: AddressIn | OrderAddress | None) -> dict[str, Any] | None:
-    if address is None:
-        return None
-    return {
-        "name": address.name,
-        "line1": address.line1,
-        "line2": address.line2 or None,
-        "postcode": address.postcode,
-        "city": address.city,
-        "region": address.region or None,
-        "country": address.country,
-        "phone": address.phone or None,
-    }
+def address(source: AddressCreate | OrderAddress | None) -> dict[str, Any] | None:
+    return None if source is None else dict(Address.of(source).as_dict())
 
 
-def canonical(data: OrderPut) -> dict[str, Any]:
+def canonical(data: OrderCreate) -> dict[str, Any]:
     return {
         "customer_email": data.customer.email,
         "customer_profile": {

@@ -7,10 +7,10 @@ from ventanilla.catalog.models import Product
 from ventanilla.core import clock
 from ventanilla.core.errors import FieldErrors
 from ventanilla.core.fields import INT32_MAX, MAX_CLOCK_SKEW
-from ventanilla.orders.schemas import OrderPut
+from ventanilla.orders.schemas import OrderCreate
 
 
-def check_order(data: OrderPut, products: dict[str, Product]) -> None:
+def check_order(data: OrderCreate, products: dict[str, Product]) -> None:
     """Rules across fields, reported together with their locations; raises FieldErrors."""
     errors: list[tuple[tuple[str | int, ...], str, str]] = []
     subtotal = 0

@@ -11,14 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from ventanilla.core.fields import (
     INT32_MAX,
     Code,
-    Country,
     Currency,
     LocaleTag,
     MinorAmount,
     StrictModel,
     UTCDatetime,
 )
-from ventanilla.customers.schemas import CustomerIn, CustomerRead, Phone
+from ventanilla.customers.schemas import CustomerCreate, CustomerRead
+from ventanilla.orders.addresses import AddressCreate, AddressRead
 
 if TYPE_CHECKING:
     from ventanilla.orders.service import OrderView
@@ -44,18 +44,7 @@ TaxRate = Annotated[
 ]
 
 
-class AddressIn(StrictModel):
-    name: str = Field(min_length=1, max_length=200)
-    line1: str = Field(min_length=1, max_length=200)
-    line2: str | None = Field(default=None, max_length=200)
-    postcode: str = Field(min_length=1, max_length=20)
-    city: str = Field(min_length=1, max_length=100)
-    region: str | None = Field(default=None, max_length=100)
-    country: Country
-    phone: Phone | None = None
-
-
-class OrderLineIn(StrictModel):
+class OrderLineCreate(StrictModel):
     sku: Code
     name: str = Field(min_length=1, max_length=200)
     unit_price_minor: MinorAmount = Field(description="Unit price, tax included")
@@ -63,7 +52,7 @@ class OrderLineIn(StrictModel):
     tax_rate: TaxRate
 
 
-class Totals(StrictModel):
+class OrderTotalsCreate(StrictModel):
     subtotal_minor: MinorAmount = Field(description="Sum of unit_price_minor x quantity")
     shipping_minor: MinorAmount = 0
     discount_minor: MinorAmount = 0
@@ -125,16 +114,16 @@ ORDER_EXAMPLE: dict[str, Any] = {
 }
 
 
-class OrderPut(StrictModel):
+class OrderCreate(StrictModel):
     """The whole order as the shop knows it. Unit prices include tax."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [ORDER_EXAMPLE]})
 
-    customer: CustomerIn
-    shipping_address: AddressIn
-    billing_address: AddressIn | None = None
-    lines: list[OrderLineIn] = Field(min_length=1, max_length=MAX_LINES)
-    totals: Totals
+    customer: CustomerCreate
+    shipping_address: AddressCreate
+    billing_address: AddressCreate | None = None
+    lines: list[OrderLineCreate] = Field(min_length=1, max_length=MAX_LINES)
+    totals: OrderTotalsCreate
     currency: Currency
     placed_at: UTCDatetime
     status: OrderStatus = Field(
@@ -150,7 +139,7 @@ class OrderPut(StrictModel):
     locale: LocaleTag | None = None
 
 
-class StatusChange(StrictModel):
+class OrderStatusUpdate(StrictModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"status": "shipped", "at": "2025-03-02T16:40:00+01:00", "note": "GLS"}]
@@ -160,19 +149,6 @@ class StatusChange(StrictModel):
     status: EventStatus
     at: UTCDatetime = Field(description="When it happened; older events never overwrite newer")
     note: str | None = Field(default=None, max_length=500)
-
-
-class AddressRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    name: str
-    line1: str
-    line2: str | None
-    postcode: str
-    city: str
-    region: str | None
-    country: str
-    phone: str | None
 
 
 class OrderLineRead(BaseModel):
@@ -186,7 +162,7 @@ class OrderLineRead(BaseModel):
     total_minor: int
 
 
-class TotalsRead(BaseModel):
+class OrderTotalsRead(BaseModel):
     subtotal_minor: int
     shipping_minor: int
     discount_minor: int
@@ -199,7 +175,7 @@ class OrderRead(BaseModel):
     status: OrderStatus
     version: int = Field(description="Bumped on every change; 1 when created")
     currency: str
-    totals: TotalsRead
+    totals: OrderTotalsRead
     customer: CustomerRead
     lines: list[OrderLineRead]
     shipping_address: AddressRead | None
@@ -218,7 +194,7 @@ class OrderRead(BaseModel):
             status=order.status,  # type: ignore[arg-type]
             version=order.version,
             currency=order.currency,
-            totals=TotalsRead(
+            totals=OrderTotalsRead(
                 subtotal_minor=order.subtotal_minor,
                 shipping_minor=order.shipping_minor,
                 discount_minor=order.discount_minor,
@@ -254,11 +230,11 @@ class OrderRead(BaseModel):
         )
 
 
-class OrderWriteResult(OrderRead):
+class OrderWriteRead(OrderRead):
     result: WriteResult = Field(description="What the push did: created, updated or unchanged")
 
 
-class StatusChangeResult(OrderRead):
+class OrderStatusRead(OrderRead):
     result: StatusResult = Field(
         description="updated; unchanged (same status again); stale (older than the current "
         "status, recorded but not applied)"

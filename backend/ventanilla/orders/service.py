@@ -28,7 +28,7 @@ from ventanilla.orders.exceptions import (
     OrderNotPaid,
 )
 from ventanilla.orders.models import Order, OrderAddress, OrderLine
-from ventanilla.orders.schemas import OrderPut, StatusChange
+from ventanilla.orders.schemas import OrderCreate, OrderStatusUpdate
 
 ADDRESS_KINDS = ("shipping", "billing")
 # Parts of the pushed order compared with what is stored, to say what changed.
@@ -88,7 +88,7 @@ def get_order(session: Session, *, number: str) -> OrderView:
 # --- PUT /orders/{number} ---------------------------------------------------------------------
 
 
-def put_order(session: Session, *, actor: Actor, number: str, data: OrderPut) -> OrderWrite:
+def put_order(session: Session, *, actor: Actor, number: str, data: OrderCreate) -> OrderWrite:
     """Create or update an order from the shop's whole view of it; the same push is a no-op."""
     wanted = canonical.canonical(data)
     digest = canonical.digest(wanted)
@@ -130,7 +130,7 @@ def _create(
     *,
     actor: Actor,
     number: str,
-    data: OrderPut,
+    data: OrderCreate,
     digest: str,
     wanted: dict[str, Any],
     products: dict[str, Product],
@@ -197,7 +197,7 @@ def _update(
     *,
     actor: Actor,
     order: Order,
-    data: OrderPut,
+    data: OrderCreate,
     digest: str,
     wanted: dict[str, Any],
     products: dict[str, Product],
@@ -348,7 +348,9 @@ def _check_transition(order: Order, target: str) -> None:
         )
 
 
-def change_status(session: Session, *, actor: Actor, number: str, data: StatusChange) -> OrderWrite:
+def change_status(
+    session: Session, *, actor: Actor, number: str, data: OrderStatusUpdate
+) -> OrderWrite:
     """Apply a status event; the same status is a no-op and an older event is only recorded."""
     at = data.at
     if at > clock.now() + MAX_CLOCK_SKEW:

@@ -15,7 +15,7 @@ from ventanilla.outbox.schemas import (
     WebhookDeliveryList,
     WebhookDeliveryRead,
     WebhookEndpointCreate,
-    WebhookEndpointCreated,
+    WebhookEndpointCreatedRead,
     WebhookEndpointList,
     WebhookEndpointRead,
     WebhookMessageRead,
@@ -52,14 +52,14 @@ Event types:
 @router.post(
     "/webhooks",
     status_code=status.HTTP_201_CREATED,
-    response_model=WebhookEndpointCreated,
+    response_model=WebhookEndpointCreatedRead,
     summary="Register a webhook endpoint",
     description="Register where Ventanilla sends events. The response holds the signing secret, "
     "shown only this once.\n" + SIGNING_DOC,
 )
 def create_webhook(
     body: WebhookEndpointCreate, session: SessionDep, actor: WebhooksManager
-) -> WebhookEndpointCreated:
+) -> WebhookEndpointCreatedRead:
     """Register a webhook endpoint; the secret is shown only in this response."""
     endpoint = service.create_endpoint(
         session,
@@ -68,7 +68,7 @@ def create_webhook(
         events=[e.value for e in body.events],
         description=body.description,
     )
-    return WebhookEndpointCreated.of(endpoint)
+    return WebhookEndpointCreatedRead.of(endpoint)
 
 
 @router.get("/webhooks", response_model=WebhookEndpointList, summary="List webhook endpoints")

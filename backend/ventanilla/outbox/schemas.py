@@ -90,7 +90,7 @@ class WebhookEndpointRead(BaseModel):
         )
 
 
-class WebhookEndpointCreated(WebhookEndpointRead):
+class WebhookEndpointCreatedRead(WebhookEndpointRead):
     """The new endpoint with its signing secret, shown only in this response."""
 
     model_config = ConfigDict(
@@ -102,7 +102,7 @@ class WebhookEndpointCreated(WebhookEndpointRead):
     )
 
     @classmethod
-    def of(cls, endpoint: WebhookEndpoint) -> WebhookEndpointCreated:
+    def of(cls, endpoint: WebhookEndpoint) -> WebhookEndpointCreatedRead:
         read = WebhookEndpointRead.of(endpoint)
         return cls(**read.model_dump(), secret=endpoint.secret)
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Request
 
 from ventanilla.core.deps import SessionDep
 from ventanilla.payments import service
-from ventanilla.payments.schemas import StripeWebhookAck
+from ventanilla.payments.schemas import StripeWebhookRead
 
 router = APIRouter(tags=["stripe"])
 POSITION = 80
@@ -19,13 +19,13 @@ async def raw_body(request: Request) -> bytes:
     return await request.body()
 
 
-@router.post("/stripe/webhook", response_model=StripeWebhookAck, include_in_schema=False)
+@router.post("/stripe/webhook", response_model=StripeWebhookRead, include_in_schema=False)
 def stripe_webhook(
     session: SessionDep,
     payload: Annotated[bytes, Depends(raw_body)],
     stripe_signature: Annotated[str | None, Header()] = None,
-) -> StripeWebhookAck:
+) -> StripeWebhookRead:
     """Receive a Stripe event (verified, stored by id, applied once)."""
     # Refunds the event causes are made right after the commit (payments schedules them).
     result = service.handle_webhook(session, payload=payload, signature=stripe_signature)
-    return StripeWebhookAck(duplicate=result.duplicate, handled=result.handled)
+    return StripeWebhookRead(duplicate=result.duplicate, handled=result.handled)

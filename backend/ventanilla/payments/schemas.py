@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 
-class StripeWebhookAck(BaseModel):
+class StripeWebhookRead(BaseModel):
     """The answer Stripe gets: 2xx means "do not send this event again"."""
 
     received: bool = True

@@ -12,16 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from babel import Locale
 from sqlmodel import Session
 
 from ventanilla.activity import service as activity_service
-from ventanilla.core import clock, i18n
+from ventanilla.core import clock
 from ventanilla.customers.models import Customer
 from ventanilla.invoices import service as invoices_service
 from ventanilla.orders import repository as orders_repository
+from ventanilla.orders.addresses import Address
 from ventanilla.orders.exceptions import OrderNotFound
-from ventanilla.orders.models import Order, OrderAddress, OrderChange
+from ventanilla.orders.models import Order, OrderChange
 from ventanilla.portal import actions
 from ventanilla.portal.timeline import (
     FLOW,
@@ -47,24 +47,6 @@ class LineView:
     unit_price_minor: int
     total_minor: int
     image_url: str | None
-
-
-@dataclass(frozen=True)
-class AddressView:
-    name: str
-    line1: str
-    line2: str | None
-    postcode: str
-    city: str
-    region: str | None
-    country: str
-    phone: str | None
-
-    @property
-    def country_name(self) -> str:
-        # Read at render time, when the request's language is active.
-        names = Locale.parse(i18n.current_locale.get()).territories
-        return str(names.get(self.country.upper(), self.country))
 
 
 @dataclass(frozen=True)
@@ -123,7 +105,7 @@ class OrderPageView:
     cancelled: bool
     steps: list[Step]
     lines: list[LineView]
-    shipping_address: AddressView | None
+    shipping_address: Address | None
     shipments: list[ShipmentView]
     invoices: list[InvoiceView]
     timeline: list[TimelineEntry]
@@ -167,7 +149,7 @@ def order_page(session: Session, *, customer: Customer, order: Order) -> OrderPa
         cancelled=order.status == "cancelled",
         steps=steps(order.status),
         lines=lines,
-        shipping_address=_address(shipping) if shipping else None,
+        shipping_address=Address.of(shipping) if shipping else None,
         shipments=shipments,
         invoices=invoices,
         timeline=timeline(activity, shipments, placed_at=order.placed_at),
@@ -242,19 +224,6 @@ def _active_change(order: Order, change: OrderChange) -> ActiveChangeView:
     if change.kind == "items" and change.id is not None:
         url = change_url(order.number, change.id)
     return ActiveChangeView(id=change.id or 0, kind=change.kind, status=change.status, url=url)
-
-
-def _address(row: OrderAddress) -> AddressView:
-    return AddressView(
-        name=row.name,
-        line1=row.line1,
-        line2=row.line2,
-        postcode=row.postcode,
-        city=row.city,
-        region=row.region,
-        country=row.country,
-        phone=row.phone,
-    )
 
 
 def _id(row: Order | Customer) -> int:

@@ -12,14 +12,14 @@ from ventanilla.core.fields import CODE_PATTERN
 from ventanilla.core.handlers import ErrorResponse
 from ventanilla.shipping import service
 from ventanilla.shipping.schemas import (
-    DuplicateEvent,
+    DuplicateEventRead,
     ShipmentCreate,
     ShipmentLineRead,
     ShipmentList,
     ShipmentRead,
     TrackingEventRead,
-    TrackingEventsPush,
-    TrackingEventsResult,
+    TrackingEventsCreate,
+    TrackingEventsRead,
 )
 
 # A body that is not JSON at all is refused before validation, with 400.
@@ -99,11 +99,11 @@ def get_shipment(
 
 @router.post(
     "/shipments/{shipment_id}/events",
-    response_model=TrackingEventsResult,
+    response_model=TrackingEventsRead,
     status_code=201,
     responses={
         200: {
-            "model": TrackingEventsResult,
+            "model": TrackingEventsRead,
             "description": "Every event was already stored: nothing changed",
         },
         201: {"description": "At least one event was new"},
@@ -114,21 +114,21 @@ def get_shipment(
 )
 def add_tracking_events(
     shipment_id: ShipmentId,
-    body: TrackingEventsPush,
+    body: TrackingEventsCreate,
     actor: ShipmentsWriter,
     session: SessionDep,
     response: Response,
-) -> TrackingEventsResult:
+) -> TrackingEventsRead:
     """Add carrier tracking events; repeats are ignored and an older event never wins."""
     result = service.add_tracking_events(
         session, actor=actor, shipment_id=shipment_id, events=body.events
     )
     if result.added == 0:
         response.status_code = 200
-    return TrackingEventsResult(
+    return TrackingEventsRead(
         added=result.added,
         duplicates=[
-            DuplicateEvent(index=i, occurred_at=at, status=status)  # type: ignore[arg-type]
+            DuplicateEventRead(index=i, occurred_at=at, status=status)  # type: ignore[arg-type]
             for i, at, status in result.duplicates
         ],
         shipment=shipment_read(result.shipment),

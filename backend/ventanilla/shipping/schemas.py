@@ -113,7 +113,7 @@ EVENTS_EXAMPLE: dict[str, Any] = {
 }
 
 
-class ShipmentLineIn(StrictModel):
+class ShipmentLineCreate(StrictModel):
     sku: Code
     quantity: Quantity
 
@@ -131,7 +131,7 @@ class ShipmentCreate(StrictModel):
     shipped_at: Instant | None = Field(
         default=None, description="When the parcel left; defaults to the time of the request."
     )
-    lines: list[ShipmentLineIn] | None = Field(
+    lines: list[ShipmentLineCreate] | None = Field(
         default=None,
         min_length=1,
         max_length=500,
@@ -139,19 +139,19 @@ class ShipmentCreate(StrictModel):
     )
 
 
-class TrackingEventIn(StrictModel):
+class TrackingEventCreate(StrictModel):
     occurred_at: Instant = Field(description="When the carrier saw it, with an offset.")
     status: TrackingStatus = Field(description=TRACKING_STATUS_HELP)
     location: Location | None = None
     text: EventText | None = Field(default=None, description="The carrier's own words.")
 
 
-class TrackingEventsPush(StrictModel):
+class TrackingEventsCreate(StrictModel):
     """Carrier tracking events, 1 to 100 at a time, in any order."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [EVENTS_EXAMPLE]})
 
-    events: list[TrackingEventIn] = Field(min_length=1, max_length=100)
+    events: list[TrackingEventCreate] = Field(min_length=1, max_length=100)
 
 
 class ShipmentLineRead(BaseModel):
@@ -210,15 +210,15 @@ class ShipmentList(BaseModel):
     count: int
 
 
-class DuplicateEvent(BaseModel):
+class DuplicateEventRead(BaseModel):
     index: int = Field(description="Position of the ignored event in the request's `events`.")
     occurred_at: datetime
     status: TrackingStatus
 
 
-class TrackingEventsResult(BaseModel):
+class TrackingEventsRead(BaseModel):
     added: int = Field(description="How many events were new.")
-    duplicates: list[DuplicateEvent] = Field(
+    duplicates: list[DuplicateEventRead] = Field(
         description="Events already stored (same time and status), ignored."
     )
     shipment: ShipmentRead

@@ -17,7 +17,7 @@ from ventanilla.orders.exceptions import OrderNotFound
 from ventanilla.shipping import policy, repository
 from ventanilla.shipping.exceptions import OrderCancelled, ShipmentConflict, ShipmentNotFound
 from ventanilla.shipping.models import Shipment, ShipmentLine, TrackingEvent
-from ventanilla.shipping.schemas import ShipmentCreate, TrackingEventIn
+from ventanilla.shipping.schemas import ShipmentCreate, TrackingEventCreate
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ def create_shipment(
 
 
 def add_tracking_events(
-    session: Session, *, actor: Actor, shipment_id: int, events: Sequence[TrackingEventIn]
+    session: Session, *, actor: Actor, shipment_id: int, events: Sequence[TrackingEventCreate]
 ) -> TrackingResult:
     """Store new carrier events (duplicates ignored); the newest event by time sets the status."""
     # Locked so concurrent pushes for one parcel neither duplicate events nor race on the status.
