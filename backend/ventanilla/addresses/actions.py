@@ -25,5 +25,6 @@ ACTION = actions.register(
         decide=decide,
         href=href,
         position=30,
+        done=N_("Your new delivery address is saved. We have emailed you a confirmation."),
     )
 )

@@ -25,5 +25,9 @@ ACTION = actions.register(
         decide=decide,
         href=href,
         position=40,
+        done=N_(
+            "Your order is updated. We have emailed you a confirmation with the new total and "
+            "what happens with the difference."
+        ),
     )
 )

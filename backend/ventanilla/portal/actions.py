@@ -13,6 +13,7 @@ domain touches no other file):
             decide=lambda ctx: returns_policy.can_return(ctx.order, ctx.now),
             href=lambda ctx: urls.order_url(ctx.order.number) + "/returns/new",
             position=50,
+            done=N_("Your return is registered. We have emailed you the label."),
         )
     )
 
@@ -57,6 +58,8 @@ class Action:
     href: Callable[[ActionContext], str | None]
     external: bool = False  # the link leaves the portal (a carrier's site)
     position: int = 100
+    # Said on the order page when the action's flow ends there with `?changed=<key>` (a msgid).
+    done: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,12 @@ def registered() -> list[Action]:
 
     discovery.load("actions")
     return sorted(_registry.values(), key=lambda a: (a.position, a.key))
+
+
+def done_notice(key: str) -> str | None:
+    """What the order page says after an action's flow redirected to it (`?changed=key`)."""
+    action = next((a for a in registered() if a.key == key), None)
+    return action.done if action is not None else None
 
 
 def options(ctx: ActionContext) -> list[ActionOption]:

@@ -11,9 +11,8 @@ from starlette.responses import Response
 
 from ventanilla.access.deps import CurrentCustomer, OwnedOrder
 from ventanilla.core.deps import SessionDep
-from ventanilla.core.i18n import N_
 from ventanilla.core.templating import render
-from ventanilla.portal import invoice, view
+from ventanilla.portal import actions, invoice, view
 from ventanilla.portal.urls import order_url
 
 router = APIRouter(include_in_schema=False)
@@ -21,15 +20,6 @@ POSITION = 10
 
 TIMELINE_REFRESH_SECONDS = 60
 
-# Confirmations after a self-service change redirects here (?changed=...), shown as a status.
-# A new action adds its own: CHANGE_NOTICES["return"] = N_("...") in its pages module.
-CHANGE_NOTICES = {
-    "address": N_("Your new delivery address is saved. We have emailed you a confirmation."),
-    "items": N_(
-        "Your order is updated. We have emailed you a confirmation with the new total and "
-        "what happens with the difference."
-    ),
-}
 
 
 @router.get("/")
@@ -63,7 +53,8 @@ def order_detail(
         "customer": customer,
         "order_url": order_url(order.number),
         "refresh_seconds": TIMELINE_REFRESH_SECONDS,
-        "notice": CHANGE_NOTICES.get(changed),
+        # An action's flow ends here with ?changed=<its key>: its `done` message, as a status.
+        "notice": actions.done_notice(changed) if changed else None,
     }
     if partial == "timeline":
         entries = view.order_timeline(session, customer=customer, order=order)
