@@ -28,3 +28,4 @@ ACTION = actions.register(
         done=N_("Your new delivery address is saved. We have emailed you a confirmation."),
     )
 )
+actions.tell_in_timeline("order.address_changed", N_("Delivery address changed"))

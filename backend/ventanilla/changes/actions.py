@@ -31,3 +31,5 @@ ACTION = actions.register(
         ),
     )
 )
+actions.tell_in_timeline("order.amended", N_("The items in your order changed"))
+actions.tell_in_timeline("order.amendment_declined", N_("A change to your items was not applied"))

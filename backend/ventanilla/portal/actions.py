@@ -16,6 +16,7 @@ domain touches no other file):
             done=N_("Your return is registered. We have emailed you the label."),
         )
     )
+    actions.tell_in_timeline("return.requested", N_("You asked to return items"))
 
 An action decides from what the order page has already loaded (`ActionContext`: no queries of
 its own, so the page's statement count stays constant) and explains every "no" with the
@@ -76,6 +77,7 @@ class ActionOption:
 
 
 _registry: dict[str, Action] = {}
+_timeline: dict[str, str] = {}
 
 
 def register(action: Action) -> Action:
@@ -94,6 +96,18 @@ def registered() -> list[Action]:
 
     discovery.load("actions")
     return sorted(_registry.values(), key=lambda a: (a.position, a.key))
+
+
+def tell_in_timeline(kind: str, label: str) -> None:
+    """How the order's timeline tells an activity kind an action records (`edit.record(kind)`):
+    a msgid; %(number)s and %(carrier)s come from the activity's data. Unnamed kinds show as
+    "Update on your order"."""
+    _timeline[kind] = label
+
+
+def timeline_label(kind: str) -> str | None:
+    registered()  # the domains' actions modules name their kinds when imported
+    return _timeline.get(kind)
 
 
 def done_notice(key: str) -> str | None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ventanilla.activity.models import Activity
 from ventanilla.core.i18n import N_
+from ventanilla.portal import actions
 
 if TYPE_CHECKING:
     from ventanilla.portal.view import ShipmentView
@@ -42,7 +43,8 @@ STATUS_NEWS = {
     "cancelled": N_("Your order was cancelled"),
 }
 
-# Activity kinds the shopper sees in the timeline. Anything else that is not internal gets the
+# Activity kinds the shopper sees in the timeline (shopper actions name their own kinds with
+# `portal.actions.tell_in_timeline`). Anything else that is not internal gets the
 # generic label, so a new kind shows up as "Update on your order" until someone names it.
 ACTIVITY_LABELS = {
     "order.placed": N_("Order placed"),
@@ -53,9 +55,6 @@ ACTIVITY_LABELS = {
     "invoice.created": N_("Invoice %(number)s issued"),
     "invoice.stored": N_("Invoice %(number)s issued"),
     "credit_note.issued": N_("Credit note %(number)s issued"),
-    "order.address_changed": N_("Delivery address changed"),
-    "order.amended": N_("The items in your order changed"),
-    "order.amendment_declined": N_("A change to your items was not applied"),
 }
 GENERIC_ACTIVITY = N_("Update on your order")
 # Bookkeeping the shopper has no use for (logins, links sent, deliveries to the shop's systems).
@@ -161,7 +160,7 @@ def _activity_entry(entry: Activity) -> TimelineEntry | None:
         if update is None:
             return None
         return TimelineEntry(at=entry.occurred_at, label=update, params={}, source=source)
-    label = ACTIVITY_LABELS.get(kind, GENERIC_ACTIVITY)
+    label = actions.timeline_label(kind) or ACTIVITY_LABELS.get(kind, GENERIC_ACTIVITY)
     params = {
         "carrier": str(data.get("carrier", "")),
         "number": str(data.get("number", data.get("invoice_number", ""))),
