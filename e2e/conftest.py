@@ -91,7 +91,7 @@ def start_server(live_server_env: dict[str, str], tmp_path: Path) -> Iterator[ob
         )
         server = LiveServer(url=url, env=env, process=process, log=log)
         servers.append(server)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded CI machine can take a while to import the app
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"server exited: {log.read_text()}")
