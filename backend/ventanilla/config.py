@@ -76,6 +76,24 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     db_pool_size: int = 20
 
+    # Blob storage (claim photos, invoice PDFs): a folder (default var/blobs) unless an S3
+    # bucket is set; then boto3, with these or its usual credentials (docs/storage.md).
+    storage_dir: Path | None = None
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # MinIO, Ceph, R2...; unset for AWS
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_prefix: str = ""
+
+    # Claim photos: limits checked before decoding, and the re-encoded copies kept.
+    photo_max_bytes: int = 10 * 1024 * 1024
+    photo_max_count: int = 8
+    photo_max_pixels: int = 50_000_000  # a 48 MP phone photo fits, a decompression bomb not
+    photo_max_side: int = 2560  # long side of the stored copy, in pixels
+    photo_thumbnail_side: int = 320
+    media_url_seconds: int = 900  # lifetime of the signed photo URLs given to the shop
+
     # Stripe: refunds and extra payments for order changes. No secret key = no Stripe: changes
     # are applied with the difference recorded for the shop to settle.
     stripe_secret_key: SecretStr | None = None

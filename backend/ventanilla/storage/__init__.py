@@ -1,0 +1,1 @@
+"""Blob storage for files the portal keeps (claim photos, invoice PDFs): `storage.blobs`."""
