@@ -3,7 +3,9 @@
 The cookie holds `random.HMAC(secret_key, random)`; pages embed the same value (as
 `request.state.csrf_token`, a hidden `csrf_token` field, and `X-CSRF-Token` for HTMX). An unsafe
 request to a non-/api path must present a value equal to a validly signed cookie, otherwise it gets
-a 403 page and never reaches a route, so nothing changes. /api is exempt: it takes API keys or
+a 403 page and never reaches a route, so nothing changes. In a multipart form (photo uploads)
+the field must come before any file input: the check stops reading at the first file, which is
+left for the route to parse under its own limits. /api is exempt: it takes API keys or
 JSON with a SameSite=Lax cookie, which a cross-site form cannot send.
 """
 
@@ -15,7 +17,9 @@ import hmac
 import logging
 import secrets
 
+from python_multipart.multipart import parse_options_header
 from starlette.datastructures import MutableHeaders
+from starlette.formparsers import MultiPartParser
 from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -183,6 +187,8 @@ async def _form_token(scope: Scope, body: bytes) -> str | None:
     async def once() -> Message:
         return {"type": "http.request", "body": body, "more_body": False}
 
+    if content_type == "multipart/form-data":
+        return await _multipart_token(scope, once)
     request = Request(scope, once)
     try:
         form = await request.form()
@@ -193,3 +199,38 @@ async def _form_token(scope: Scope, body: bytes) -> str | None:
         return value if isinstance(value, str) else None
     finally:
         await form.close()
+
+
+# Multipart: text fields before the first file only (uploads are the route's to parse).
+MAX_FIELDS = 100
+
+
+class _FirstFile(Exception):
+    pass
+
+
+class _FieldsBeforeFiles(MultiPartParser):
+    """Reads the text fields that come before the first file, and stops there.
+
+    Forms put the hidden csrf_token field first, so the token is found without spooling any
+    upload to disk or parsing it twice (the route parses it with its own limits).
+    """
+
+    def on_headers_finished(self) -> None:
+        _, options = parse_options_header(self._current_part.content_disposition)
+        if b"filename" in options:
+            raise _FirstFile
+        super().on_headers_finished()
+
+
+async def _multipart_token(scope: Scope, receive: Receive) -> str | None:
+    request = Request(scope, receive)
+    parser = _FieldsBeforeFiles(request.headers, request.stream(), max_fields=MAX_FIELDS)
+    try:
+        await parser.parse()
+    except _FirstFile:
+        pass
+    except Exception:  # malformed bodies carry no token; the check fails with a 403
+        return None
+    value = next((v for k, v in parser.items if k == FIELD_NAME), None)
+    return value if isinstance(value, str) else None

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
+from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from fastapi import routing as fastapi_routing
+from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ventanilla.config import get_settings
@@ -17,34 +22,60 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies over `max_bytes` with 413 before anything reads them whole."""
+    """Refuse bodies over `max_bytes` with 413 before anything reads them whole.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    `route_limit(route)` may name a larger limit for one route (photo uploads); it is asked
+    only when a body passes `max_bytes`, so ordinary requests pay nothing for it.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        route_limit: Callable[[BaseRoute], int | None] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.route_limit = route_limit
+
+    def _limit_for(self, scope: Scope) -> int:
+        """The larger limit of the route this request goes to, if it has one."""
+        if self.route_limit is None:
+            return self.max_bytes
+        path, method = scope.get("path", ""), scope.get("method", "")
+        for pattern, methods, route in _routes(scope.get("app")):
+            if (methods is None or method in methods) and _path_regex(pattern).match(path):
+                return max(self.max_bytes, self.route_limit(route) or 0)
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_bytes
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.max_bytes
+                    length = int(value)
                 except ValueError:
-                    too_big = True
-                if too_big:
-                    await _too_large(send, self.max_bytes)
+                    length = -1
+                if length > limit:
+                    limit = self._limit_for(scope)
+                if length < 0 or length > limit:
+                    await _too_large(send, limit)
                     return
         received = 0
         response_started = False
+        looked_up = limit != self.max_bytes
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, limit, looked_up
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit and not looked_up:
+                    limit, looked_up = self._limit_for(scope), True
+                if received > limit:
                     raise BodyTooLarge
             return message
 
@@ -58,7 +89,25 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not response_started:
-                await _too_large(send, self.max_bytes)
+                await _too_large(send, limit)
+
+
+def _routes(app: Any) -> Iterator[tuple[str, set[str] | None, BaseRoute]]:
+    """Every route of the app as (full path, methods, route): newer FastAPI keeps included
+    routers nested (`iter_route_contexts` walks them), older versions flatten them."""
+    routes = getattr(getattr(app, "router", None), "routes", [])
+    walk = getattr(fastapi_routing, "iter_route_contexts", None)
+    if walk is None:
+        for route in routes:
+            yield str(getattr(route, "path", "")), getattr(route, "methods", None), route
+        return
+    for context in walk(routes):
+        yield str(context.path or ""), context.methods, context.original_route
+
+
+@lru_cache(maxsize=512)
+def _path_regex(path: str) -> re.Pattern[str]:
+    return compile_path(path)[0]
 
 
 async def _too_large(send: Send, max_bytes: int) -> None:

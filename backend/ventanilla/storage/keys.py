@@ -19,9 +19,9 @@ class InvalidKey(ValueError):
 def check_key(key: str) -> str:
     """Return `key` unchanged if it is a safe relative name; raise InvalidKey otherwise.
 
-    Refused: empty, longer than 512 characters or 200 per segment, absolute (`/x`), a NUL or backslash, empty
-    segments (`a//b`, trailing `/`), `.`/`..` or any segment starting with a dot, and characters
-    outside `A-Z a-z 0-9 - _ .`.
+    Refused: empty, longer than 512 characters or 200 per segment, absolute (`/x`), a NUL or
+    backslash, empty segments (`a//b`, trailing `/`), `.`/`..` or any segment starting with a
+    dot, and characters outside `A-Z a-z 0-9 - _ .`.
     """
     if not isinstance(key, str) or not key:
         raise InvalidKey("a blob key must be a non-empty string")
