@@ -15,8 +15,8 @@ COPY frontend/static ./frontend/static
 COPY frontend/locales ./frontend/locales
 COPY --from=frontend /build/frontend/node_modules/htmx.org/dist/htmx.min.js ./frontend/static/vendor/htmx.min.js
 COPY --from=frontend /build/frontend/node_modules/swagger-ui-dist/swagger-ui-bundle.js /build/frontend/node_modules/swagger-ui-dist/swagger-ui.css ./frontend/static/vendor/swagger-ui/
-RUN pip install --no-cache-dir . && useradd --system --home /app ventanilla && mkdir -p var \
-    && chown ventanilla var
+RUN pip install --no-cache-dir . && useradd --system --home /app ventanilla && mkdir -p var/blobs \
+    && chown -R ventanilla var
 USER ventanilla
 EXPOSE 8000
 CMD ["sh", "-c", "ventanilla db upgrade && ventanilla serve --host 0.0.0.0 --port 8000 --workers 2"]
