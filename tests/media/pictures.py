@@ -87,7 +87,7 @@ def png_bomb(side: int = 10_000) -> bytes:
 
 def padded_jpeg(total: int) -> bytes:
     """A valid small JPEG followed by zeros after its end marker, `total` bytes in all."""
-    data = jpeg((800, 600))
+    data = jpeg((200, 150))
     assert len(data) < total
     return data + b"\0" * (total - len(data))
 

@@ -11,21 +11,30 @@ from dataclasses import asdict
 from typing import Any
 
 import pytest
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.testclient import TestClient
 from starlette.concurrency import run_in_threadpool
 
 from tests.media import pictures
 from tests.s3_server import BlobStore
 from ventanilla.app import create_app
-from ventanilla.core import csrf
+from ventanilla.core import csrf, i18n
 from ventanilla.core.middleware import _routes
 from ventanilla.media import service
-from ventanilla.media.uploads import PhotoFormDep, route_body_limit, upload_limits
+from ventanilla.media.exceptions import PhotoRejected
+from ventanilla.media.uploads import (
+    PHOTO_UPLOAD_ROUTE,
+    PhotoFormDep,
+    read_photo_form,
+    route_body_limit,
+    upload_limits,
+)
 
 MB = 1024 * 1024
 API = "/api/v1/test-photos"
 PAGE = "/test-photos"
+FORM_AGAIN = "/test-photos/form"
 
 router = APIRouter()
 
@@ -45,6 +54,16 @@ async def upload_api(form: PhotoFormDep) -> dict[str, Any]:
 @router.post(PAGE)
 async def upload_page(form: PhotoFormDep) -> dict[str, Any]:
     return await _accept(form)
+
+
+@router.post(FORM_AGAIN, dependencies=[PHOTO_UPLOAD_ROUTE])
+async def upload_form_again(request: Request) -> Response:
+    """A page that shows its form again with the refusal, in the shopper's language."""
+    i18n.activate(request)
+    try:
+        return JSONResponse(await _accept(await read_photo_form(request)))
+    except PhotoRejected as exc:
+        return HTMLResponse(f"<p role=alert>{exc.translated()}</p>", status_code=422)
 
 
 @pytest.fixture
@@ -110,6 +129,43 @@ class TestAccepted:
         response = client.post(PAGE, data={"note": "x"}, files=photo_files(1))
         assert response.status_code == 403
         assert blob_store.keys() == []
+
+
+class TestPages:
+    @pytest.fixture
+    def token(self, client: TestClient) -> str:
+        client.get("/find")
+        return str(client.cookies["csrftoken"])
+
+    @pytest.mark.parametrize(
+        ("language", "text"),
+        [("es", "Este archivo no es una foto"), ("en", "This file is not a photo")],
+    )
+    def test_a_refusal_from_the_dependency_is_a_page_in_the_shoppers_language(
+        self, client: TestClient, blob_store: BlobStore, token: str, language: str, text: str
+    ) -> None:
+        files = [("photos", ("cat.png", pictures.HTML, "image/png"))]
+        response = client.post(
+            PAGE,
+            data={"csrf_token": token},
+            files=files,
+            headers={"Accept-Language": language},
+        )
+        assert response.status_code == 422
+        assert "text/html" in response.headers["content-type"]
+        assert text in response.text and "JPEG, PNG, WebP, HEIC" in response.text
+        assert blob_store.keys() == []
+
+    def test_a_page_can_show_its_form_again_with_the_refusal(
+        self, client: TestClient, blob_store: BlobStore, token: str
+    ) -> None:
+        files = photo_files(9, pictures.padded_jpeg(200_000))  # 1.8 MB: past the app limit
+        response = client.post(FORM_AGAIN, data={"csrf_token": token}, files=files)
+        assert response.status_code == 422
+        assert "Puedes enviar como máximo 8 fotos" in response.text
+        ok = client.post(FORM_AGAIN, data={"csrf_token": token}, files=files[:8])
+        assert ok.status_code == 200 and len(ok.json()["photos"]) == 8
+        assert len(blob_store.keys()) == 16
 
 
 class TestAbuse:
@@ -205,5 +261,5 @@ class TestRouteLimit:
         assert "/api/v1/products/{sku}" in limits and "/media/s/{token}" in limits  # all are seen
         expected = 8 * 10 * MB + MB
         assert upload_limits().max_body_bytes == expected
-        assert {path for path, limit in limits.items() if limit} == {API, PAGE}
+        assert {path for path, limit in limits.items() if limit} == {API, PAGE, FORM_AGAIN}
         assert limits[API] == expected

@@ -10,8 +10,11 @@ A route that takes photos declares the dependency, and reads its text fields fro
 
 Declaring `PhotoFormDep` is also what lifts the app-wide body limit for that route alone
 (`route_body_limit`, used by core.middleware.BodyLimitMiddleware): at most
-`photo_max_count` x `photo_max_bytes` plus 1 MiB for the text fields. Such a route must not
-declare `Form()`/`File()` parameters (FastAPI would parse the body again without our limits).
+`photo_max_count` x `photo_max_bytes` plus 1 MiB for the text fields. A refusal while parsing
+is raised from the dependency (an error page in the shopper's language); a page that wants to
+show its form again instead declares `dependencies=[PHOTO_UPLOAD_ROUTE]` and calls
+`await read_photo_form(request)` itself inside `try/except PhotoRejected`. Either way the route
+must not declare `Form()`/`File()` parameters (FastAPI would parse the body again, unlimited).
 """
 
 from __future__ import annotations
@@ -115,9 +118,20 @@ async def photo_form(request: Request) -> PhotoForm:
 PhotoFormDep = Annotated[PhotoForm, Depends(photo_form)]
 
 
+def photo_upload_route() -> None:
+    """Marker dependency for a route that calls `read_photo_form` itself (to show its form
+    again with the refusal): like PhotoFormDep, it lifts the body limit for that route."""
+
+
+PHOTO_UPLOAD_ROUTE = Depends(photo_upload_route)
+
+
 def route_body_limit(route: BaseRoute) -> int | None:
-    """The body limit of a route that takes photos (it depends on `photo_form`), else None."""
-    if isinstance(route, APIRoute) and _depends_on(route.dependant, photo_form):
+    """The body limit of a route that takes photos (PhotoFormDep or PHOTO_UPLOAD_ROUTE)."""
+    if isinstance(route, APIRoute) and (
+        _depends_on(route.dependant, photo_form)
+        or _depends_on(route.dependant, photo_upload_route)
+    ):
         return upload_limits().max_body_bytes
     return None
 
