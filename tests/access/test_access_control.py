@@ -60,7 +60,7 @@ def _depends_on_shopper(dependant: Any) -> bool:
 
 
 def is_shopper_route(info: RouteInfo) -> bool:
-    if info.path.startswith(("/orders", "/me")):
+    if info.path.startswith(("/orders", "/me/")) or info.path == "/me":  # not /media
         return True
     return _depends_on_shopper(info.dependant) or any(
         d.dependency in SHOPPER_DEPENDENCIES for d in info.dependencies
