@@ -23,7 +23,6 @@ from ventanilla.core.csrf import CSRFMiddleware
 from ventanilla.core.deps import SessionDep, forbid_unknown_query
 from ventanilla.core.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from ventanilla.core.templating import render
-from ventanilla.media import routes as media_routes
 from ventanilla.media import uploads as media_uploads
 
 log = logging.getLogger("ventanilla")
@@ -82,7 +81,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router(), prefix="/api/v1")
     for router in page_routers():
         app.include_router(router)
-    app.include_router(media_routes.router)
     app.mount("/static", StaticFiles(directory=ROOT / "frontend" / "static"), name="static")
 
     @app.get("/docs", include_in_schema=False)

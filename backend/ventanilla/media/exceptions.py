@@ -61,8 +61,9 @@ MESSAGES: dict[str, tuple[int, str]] = {
 class PhotoRejected(AppError):
     """A photo or upload refused before anything was stored.
 
-    `code` is one of MESSAGES; `message` is the English text (JSON `detail`); `translated()`
-    gives it in the current locale for pages. `filename` names the file concerned, if known.
+    `code` is one of MESSAGES; `message` is the English text (JSON `detail`); `msgid` and
+    `msg_params` translate it (JSON `reason`, pages; `translated()` in the current locale).
+    `filename` names the file concerned, if known.
     """
 
     status_code = 422
@@ -72,14 +73,14 @@ class PhotoRejected(AppError):
         status, msgid = MESSAGES[code]
         if "formats" in msgid:
             params.setdefault("formats", ACCEPTED_NAMES)
-        super().__init__(msgid % params if params else msgid, code=code, **params)
+        english = msgid % params if params else msgid
+        super().__init__(english, code=code, msgid=msgid, msg_params=params)
         self.status_code = status
-        self.msgid = msgid
         self.filename = filename
 
     def translated(self) -> str:
         """The message in the current locale (core.i18n), placeholders filled."""
-        return i18n.gettext(self.msgid, **self.params)
+        return i18n.translate_error(self)
 
 
 class MediaNotFound(NotFound):

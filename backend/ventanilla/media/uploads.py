@@ -12,8 +12,9 @@ Declaring `PhotoFormDep` is also what lifts the app-wide body limit for that rou
 (`route_body_limit`, used by core.middleware.BodyLimitMiddleware): at most
 `photo_max_count` x `photo_max_bytes` plus 1 MiB for the text fields. A refusal while parsing
 is raised from the dependency (an error page in the shopper's language); a page that wants to
-show its form again instead declares `dependencies=[PHOTO_UPLOAD_ROUTE]` and calls
-`await read_photo_form(request)` itself inside `try/except PhotoRejected`. Either way the route
+show its form again instead declares `dependencies=[PHOTO_UPLOAD_ROUTE]`, calls
+`await read_photo_form(request)` itself and renders a `PhotoRejected` with
+`core.handlers.refusal_response`. Either way the route
 must not declare `Form()`/`File()` parameters (FastAPI would parse the body again, unlimited).
 """
 

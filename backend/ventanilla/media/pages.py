@@ -11,6 +11,7 @@ from ventanilla.media.exceptions import MediaNotFound
 from ventanilla.storage import blobs
 
 router = APIRouter(include_in_schema=False)
+POSITION = 900  # after the shopper's pages; nothing else lives under /media
 
 # A browser may keep a signed photo this long at most (and never past the URL's expiry).
 MAX_CACHE_SECONDS = 300
