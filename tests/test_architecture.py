@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "catalog": 1,
     "apikeys": 1,
     "outbox": 1,
+    "storage": 1,
     "orders": 2,
     "shipping": 2,
     "invoices": 2,

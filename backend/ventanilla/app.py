@@ -36,6 +36,9 @@ with an offset. Errors carry a stable `code` and a `detail`; validation errors l
 """
 
 
+API_PREFIX = "/api/v1"
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     if settings is not None:
         use_settings(settings)
@@ -71,9 +74,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         secure=settings.secure_cookies,
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.production)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, larger=larger_bodies(settings)
+    )
 
-    app.include_router(api_router(), prefix="/api/v1")
+    app.include_router(api_router(), prefix=API_PREFIX)
     for router in page_routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=ROOT / "frontend" / "static"), name="static")
@@ -99,6 +104,16 @@ def api_router() -> APIRouter:
     for module in discovery.load("api"):
         router.include_router(module.router)
     return router
+
+
+def larger_bodies(settings: Settings) -> list[tuple[str, str, int]]:
+    """Routes whose bodies may exceed MAX_BODY_BYTES, as the domains' `api` modules declare them
+    (LARGER_BODIES: method, path regex under /api/v1, the setting that holds the limit)."""
+    return [
+        (method, API_PREFIX + path, int(getattr(settings, setting)))
+        for module in discovery.load("api")
+        for method, path, setting in getattr(module, "LARGER_BODIES", [])
+    ]
 
 
 def openapi_tags() -> list[dict[str, str]]:

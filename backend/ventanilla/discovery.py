@@ -4,7 +4,9 @@ A domain is a package under `ventanilla/` (every one except `core`). By module n
 
 - `models`   its tables (`core.models.metadata()` imports them for Alembic and the tests)
 - `api`      `router` (JSON, under /api/v1) and optionally `OPENAPI_TAGS` (a list of
-             {"name", "description"}) and `POSITION` (int, default 100: order in the docs)
+             {"name", "description"}), `POSITION` (int, default 100: order in the docs) and
+             `LARGER_BODIES` (routes whose bodies may exceed MAX_BODY_BYTES: a list of
+             (method, path regex under /api/v1, name of the setting with their limit))
 - `pages`    `router` (HTML pages and HTMX partials) and optionally `POSITION`
 - `actions`  registers "what you can do now" actions with `portal.actions.register`
 - `tasks`    registers the worker's periodic jobs with `core.tasks.register`

@@ -86,3 +86,19 @@ def test_hsts_outside_demo(production: Settings) -> None:
         response = client.get("/find")
         assert_html_headers(response, hsts=True)
         assert "max-age=" in response.headers["strict-transport-security"]
+
+
+class TestBodyLimitPerRoute:
+    def test_a_route_named_larger_gets_its_own_limit_and_others_keep_the_default(self) -> None:
+        from ventanilla.core.middleware import BodyLimitMiddleware
+
+        async def app(scope: object, receive: object, send: object) -> None:  # pragma: no cover
+            raise AssertionError("not called")
+
+        limits = BodyLimitMiddleware(
+            app, 100, larger=[("PUT", r"/api/v1/invoices/[^/]+/pdf", 5000)]
+        )
+        assert limits.limit_for({"method": "PUT", "path": "/api/v1/invoices/F-1/pdf"}) == 5000
+        assert limits.limit_for({"method": "POST", "path": "/api/v1/invoices/F-1/pdf"}) == 100
+        assert limits.limit_for({"method": "PUT", "path": "/api/v1/invoices/F-1"}) == 100
+        assert limits.limit_for({"method": "PUT", "path": "/api/v1/invoices/a/b/pdf"}) == 100

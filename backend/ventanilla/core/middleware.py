@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,24 +19,38 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies over `max_bytes` with 413 before anything reads them whole."""
+    """Refuse bodies over `max_bytes` with 413 before anything reads them whole.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    `larger` names routes with a limit of their own, as (method, path regex, max_bytes): the
+    invoice PDF upload takes megabytes while every JSON body stays small.
+    """
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, *, larger: Sequence[tuple[str, str, int]] = ()
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max_bytes = max_bytes
+        self.larger = [(method, re.compile(path), limit) for method, path, limit in larger]
+
+    def limit_for(self, scope: Scope) -> int:
+        for method, path, limit in self.larger:
+            if scope.get("method") == method and path.fullmatch(scope.get("path", "")):
+                return limit
+        return self.default_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit_for(scope)
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.max_bytes
+                    too_big = int(value) > max_bytes
                 except ValueError:
                     too_big = True
                 if too_big:
-                    await _too_large(send, self.max_bytes)
+                    await _too_large(send, max_bytes)
                     return
         received = 0
         response_started = False
@@ -44,7 +60,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise BodyTooLarge
             return message
 
@@ -58,7 +74,7 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not response_started:
-                await _too_large(send, self.max_bytes)
+                await _too_large(send, max_bytes)
 
 
 async def _too_large(send: Send, max_bytes: int) -> None:

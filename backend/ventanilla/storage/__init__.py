@@ -1,0 +1,1 @@
+"""Blob storage for documents and images (`blobs.put/get/delete/exists`)."""
