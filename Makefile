@@ -93,6 +93,7 @@ lint: install-test
 
 # Refresh the es/en catalogs after changing any text (sorted, no locations: branches merge cleanly).
 messages: install-test
+	mkdir -p var
 	$(BIN)/pybabel extract -F babel.cfg -w 100 --no-location --sort-output -o var/messages.pot . >/dev/null
 	$(BIN)/pybabel update -i var/messages.pot -d frontend/locales -w 100 --no-fuzzy-matching --ignore-obsolete
 	sed -i '/^"POT-Creation-Date: /d; /^"PO-Revision-Date: /d' frontend/locales/*/LC_MESSAGES/messages.po
