@@ -7,6 +7,10 @@ RUN npm ci --omit=dev --no-audit --no-fund
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VENTANILLA_ENV=production
 WORKDIR /app
+# Invoice PDFs (WeasyPrint): Pango, HarfBuzz subsetting and fonts for Spanish, Vietnamese and CJK.
+RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 \
+    libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-noto-cjk fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md alembic.ini ./
 COPY backend ./backend
 COPY alembic ./alembic

@@ -9,7 +9,7 @@ PORT ?= 8000
 # Links and emails name the address the portal is served on, unless configured otherwise.
 WITH_BASE_URL := VENTANILLA_BASE_URL=$${VENTANILLA_BASE_URL:-http://$(HOST):$(PORT)}
 
-.PHONY: install install-test frontend chromium migrate demo serve worker test test-fast lint bench messages clean
+.PHONY: install install-test frontend chromium pdf-deps migrate demo serve worker test test-fast lint bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,8 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed frontend
-install-test: $(VENV)/.installed-test frontend chromium
+install: $(VENV)/.installed frontend pdf-deps
+install-test: $(VENV)/.installed-test frontend chromium pdf-deps
 
 # Third-party browser code comes from npm at build time, never from the repository.
 frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json
@@ -50,6 +50,21 @@ chromium:
 		echo "installing Debian's chromium"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# Invoice PDFs: WeasyPrint's libraries (Pango, HarfBuzz subsetting) and the fonts it embeds, which
+# cover Spanish, Vietnamese (Noto Sans, DejaVu) and Chinese/Japanese/Korean names (Noto Sans CJK).
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-noto-cjk \
+	fonts-dejavu-core
+pdf-deps:
+	@missing=$$(for p in $(PDF_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if ! command -v apt-get >/dev/null; then \
+			echo "invoice PDFs need Pango and these fonts (Debian names): $$missing"; exit 0; \
+		fi; \
+		echo "installing" $$missing; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 migrate: install
@@ -78,6 +93,7 @@ lint: install-test
 
 # Refresh the es/en catalogs after changing any text (sorted, no locations: branches merge cleanly).
 messages: install-test
+	mkdir -p var
 	$(BIN)/pybabel extract -F babel.cfg -w 100 --no-location --sort-output -o var/messages.pot . >/dev/null
 	$(BIN)/pybabel update -i var/messages.pot -d frontend/locales -w 100 --no-fuzzy-matching --ignore-obsolete
 	sed -i '/^"POT-Creation-Date: /d; /^"PO-Revision-Date: /d' frontend/locales/*/LC_MESSAGES/messages.po

@@ -5,15 +5,22 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlmodel import Session
 
 from tests.conftest import make_settings
 from tests.factories import make_order, make_product
+from tests.invoices.support import pdf_bytes
 from ventanilla.app import create_app
 
 # The schema is read from an app built at import; each test points the settings at its database.
 _app = create_app(make_settings("sqlite://", __import__("pathlib").Path("/tmp")))
+# Invoice PDFs: real ones (encrypted too) and random bytes, so the checks behind the route run.
+schemathesis.openapi.media_type(
+    "application/pdf",
+    st.one_of(st.sampled_from([pdf_bytes(), pdf_bytes(password="x")]), st.binary(max_size=2000)),
+)
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app).include(path_regex="^/api/v1/")
 
 

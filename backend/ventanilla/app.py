@@ -7,13 +7,14 @@ Routers and OpenAPI tags are found, not listed: every domain's `api` and `pages`
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from ventanilla import __version__, discovery
 from ventanilla.access import handlers as access_handlers
@@ -35,6 +36,9 @@ Authenticate with `Authorization: Bearer <key>` (create keys with `ventanilla ap
 Money is always an integer in minor units (cents) beside an ISO 4217 currency; times are ISO 8601
 with an offset. Errors carry a stable `code` and a `detail`; validation errors list every field.
 """
+
+
+API_PREFIX = "/api/v1"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -75,10 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        route_limit=media_uploads.route_body_limit,  # photo uploads: up to 8 x 10 MB
+        route_limit=route_body_limits(settings),
     )
 
-    app.include_router(api_router(), prefix="/api/v1")
+    app.include_router(api_router(), prefix=API_PREFIX)
     for router in page_routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=ROOT / "frontend" / "static"), name="static")
@@ -104,6 +108,24 @@ def api_router() -> APIRouter:
     for module in discovery.load("api"):
         router.include_router(module.router)
     return router
+
+
+def route_body_limits(settings: Settings) -> Callable[[str, BaseRoute], int | None]:
+    """A route's own body limit, when it may exceed MAX_BODY_BYTES: photo uploads (routes that
+    take `media.uploads.PhotoFormDep`: up to 8 x 10 MB) and the routes the domains' `api`
+    modules declare (LARGER_BODIES: method, path template under /api/v1, the setting)."""
+    declared = {
+        (method, API_PREFIX + path): int(getattr(settings, setting))
+        for module in discovery.load("api")
+        for method, path, setting in getattr(module, "LARGER_BODIES", [])
+    }
+
+    def limit(path: str, route: BaseRoute) -> int | None:
+        photos = media_uploads.route_body_limit(route)
+        methods = getattr(route, "methods", None) or ()
+        return max([photos or 0, *(declared.get((m, path), 0) for m in methods)]) or None
+
+    return limit
 
 
 def openapi_tags() -> list[dict[str, str]]:

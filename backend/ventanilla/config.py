@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     find_order_ip_limit_per_hour: int = 30
 
     max_body_bytes: int = 1_000_000
+    # PDFs the shop pushes (PUT /api/v1/invoices/{number}/pdf) have their own, larger limit.
+    invoice_pdf_max_bytes: int = 5_000_000
     db_pool_size: int = 20
 
     # Blob storage (claim photos, invoice PDFs): a folder (default var/blobs) unless an S3

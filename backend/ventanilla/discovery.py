@@ -4,7 +4,10 @@ A domain is a package under `ventanilla/` (every one except `core`). By module n
 
 - `models`   its tables (`core.models.metadata()` imports them for Alembic and the tests)
 - `api`      `router` (JSON, under /api/v1) and optionally `OPENAPI_TAGS` (a list of
-             {"name", "description"}) and `POSITION` (int, default 100: order in the docs)
+             {"name", "description"}), `POSITION` (int, default 100: order in the docs) and
+             `LARGER_BODIES` (routes whose bodies may exceed MAX_BODY_BYTES: a list of
+             (method, path template under /api/v1 as the route declares it, name of the
+             setting with their limit); routes that take photos get theirs from `media`)
 - `pages`    `router` (HTML pages and HTMX partials) and optionally `POSITION`
 - `actions`  registers "what you can do now" actions with `portal.actions.register`
 - `tasks`    registers the worker's periodic jobs with `core.tasks.register`

@@ -86,3 +86,22 @@ def test_hsts_outside_demo(production: Settings) -> None:
         response = client.get("/find")
         assert_html_headers(response, hsts=True)
         assert "max-age=" in response.headers["strict-transport-security"]
+
+
+class TestBodyLimitPerRoute:
+    def test_a_route_declared_larger_gets_its_own_limit_and_others_keep_the_default(
+        self, app, settings  # type: ignore[no-untyped-def]
+    ) -> None:
+        from ventanilla.app import route_body_limits
+        from ventanilla.core.middleware import BodyLimitMiddleware
+
+        limits = BodyLimitMiddleware(app, 100, route_limit=route_body_limits(settings))
+
+        def limit(method: str, path: str) -> int:
+            return limits._limit_for({"app": app, "method": method, "path": path})
+
+        pdf = settings.invoice_pdf_max_bytes
+        assert limit("PUT", "/api/v1/invoices/F-1/pdf") == pdf
+        assert limit("POST", "/api/v1/invoices/F-1/pdf") == 100
+        assert limit("PUT", "/api/v1/invoices/F-1") == 100
+        assert limit("PUT", "/api/v1/invoices/a/b/pdf") == 100

@@ -290,3 +290,13 @@ class TestFilenames:
     )
     def test_device_names_are_cleaned(self, given: str | None, clean: str | None) -> None:
         assert service.clean_filename(given) == clean
+
+
+def test_rendering_an_invoice_first_does_not_let_truncated_photos_in() -> None:
+    """WeasyPrint flips Pillow's LOAD_TRUNCATED_IMAGES on import; the app keeps it off."""
+    from PIL import ImageFile
+
+    from ventanilla.invoices import render
+
+    render._weasyprint()
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False

@@ -24,7 +24,8 @@ class BodyTooLarge(Exception):
 class BodyLimitMiddleware:
     """Refuse bodies over `max_bytes` with 413 before anything reads them whole.
 
-    `route_limit(route)` may name a larger limit for one route (photo uploads); it is asked
+    `route_limit(path_template, route)` may name a larger limit for one route (photo uploads,
+    the invoice PDF push); it is asked
     only when a body passes `max_bytes`, so ordinary requests pay nothing for it.
     """
 
@@ -32,7 +33,7 @@ class BodyLimitMiddleware:
         self,
         app: ASGIApp,
         max_bytes: int,
-        route_limit: Callable[[BaseRoute], int | None] | None = None,
+        route_limit: Callable[[str, BaseRoute], int | None] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -45,7 +46,7 @@ class BodyLimitMiddleware:
         path, method = scope.get("path", ""), scope.get("method", "")
         for pattern, methods, route in _routes(scope.get("app")):
             if (methods is None or method in methods) and _path_regex(pattern).match(path):
-                return max(self.max_bytes, self.route_limit(route) or 0)
+                return max(self.max_bytes, self.route_limit(pattern, route) or 0)
         return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

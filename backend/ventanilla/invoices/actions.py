@@ -1,4 +1,5 @@
-"""'View and print your invoice' in the order page's "what you can do now" box."""
+"""'View and print your invoice' in the order page's "what you can do now" box, and how the
+timeline tells the invoice requests."""
 
 from __future__ import annotations
 
@@ -27,4 +28,9 @@ ACTION = actions.register(
         href=href,
         position=10,
     )
+)
+
+actions.tell_in_timeline("invoice.full_requested", N_("Full invoice requested for %(number)s"))
+actions.tell_in_timeline(
+    "credit_note.requested", N_("Credit note requested for invoice %(number)s")
 )

@@ -1,4 +1,5 @@
-"""Pure checks on an invoice: its arithmetic, its content hash, what a credit note may do."""
+"""Pure checks on an invoice: its arithmetic, its content hash, what a credit note may do, and
+what a shopper may ask for (a full invoice) or the shop is asked for (a credit note)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,27 @@ import hashlib
 import json
 from decimal import Decimal
 
+from ventanilla.core.decisions import Decision
+from ventanilla.core.i18n import N_
 from ventanilla.invoices.models import Invoice
 from ventanilla.invoices.schemas import InvoiceCreate
 
 FieldError = tuple[tuple[str | int, ...], str, str]
 
 
+# Added after invoices were first stored: left out of the hash while absent, so an invoice
+# stored before them still hashes the same when it is pushed again.
+OPTIONAL_FIELDS = ("series", "simplified")
+
+
 def content_hash(data: InvoiceCreate) -> str:
     """SHA-256 of the canonical content: the same invoice pushed again hashes the same."""
+    absent = {name for name in OPTIONAL_FIELDS if getattr(data, name) is None}
     canonical = json.dumps(
-        data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        data.model_dump(mode="json", exclude=absent),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -121,3 +133,46 @@ def credit_note_errors(
 def _sum_error(loc: tuple[str | int, ...], amounts: object) -> FieldError:
     net, tax, total = (getattr(amounts, k) for k in ("net_minor", "tax_minor", "total_minor"))
     return (loc, f"net_minor + tax_minor is {net + tax}, not {total}.", "sum_mismatch")
+
+
+# --- full invoice in exchange for a simplified one (canje), credit-note requests -------------
+
+CREDIT_NOTE_NOT_EXCHANGED = N_(
+    "A credit note cannot be exchanged for a full invoice. You can ask for a full invoice of "
+    "the purchase it corrects."
+)
+ALREADY_FULL = N_(
+    "Invoice %(number)s is already a full invoice. If the details on it are wrong, please "
+    "contact the shop."
+)
+ALREADY_REQUESTED = N_(
+    "You have already asked for a full invoice in exchange for %(number)s. The shop will send "
+    "it here and by email; there is no need to ask again."
+)
+
+
+def can_request_full_invoice(invoice: Invoice, *, open_request: bool) -> Decision:
+    """May the shopper ask for a full invoice in exchange for this one?
+
+    RD 1619/2012 art. 15: a buyer may ask for a full invoice for an operation documented by a
+    simplified one. A credit note is not exchanged; an invoice the shop marked as full
+    (`simplified: false`) needs none; an invoice the shop did not mark either way is allowed
+    (the shop decides). One open request per invoice.
+    """
+    number = (("number", invoice.number),)
+    if invoice.kind != "invoice":
+        return Decision.no(CREDIT_NOTE_NOT_EXCHANGED, code="not_an_invoice", params=number)
+    if invoice.simplified is False:
+        return Decision.no(ALREADY_FULL, code="already_full_invoice", params=number)
+    if open_request:
+        return Decision.no(ALREADY_REQUESTED, code="full_invoice_already_requested", params=number)
+    return Decision.yes()
+
+
+def suggested_credit_note_type(invoice: Invoice) -> str:
+    """R5 corrects a simplified invoice, R1 a full one (VeriFactu TipoFactura; RD 1619/2012
+    art. 15). When the shop did not say, an invoice without the buyer's tax id is taken as
+    simplified: only a suggestion, the shop's invoicing decides."""
+    if invoice.simplified is None:
+        return "R5" if not invoice.buyer_tax_id else "R1"
+    return "R5" if invoice.simplified else "R1"

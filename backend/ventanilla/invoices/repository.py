@@ -7,14 +7,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ventanilla.core.fields import storable
-from ventanilla.invoices.models import Invoice
+from ventanilla.invoices.models import CreditNoteRequest, FullInvoiceRequest, Invoice
 from ventanilla.orders.models import Order
 
 
-def get_by_number(session: Session, number: str) -> Invoice | None:
+def get_by_number(session: Session, number: str, *, for_update: bool = False) -> Invoice | None:
     if not storable(number):
         return None
-    return session.exec(select(Invoice).where(Invoice.number == number)).first()
+    stmt = select(Invoice).where(Invoice.number == number)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.exec(stmt).first()
 
 
 def get_with_order_number(session: Session, number: str) -> tuple[Invoice, str] | None:
@@ -58,12 +61,31 @@ def credited_total(session: Session, *, corrects_number: str) -> int:
     return int(session.exec(stmt).one())
 
 
-def insert(session: Session, invoice: Invoice) -> bool:
-    """Store a new invoice; False if its number was taken meanwhile (a concurrent push)."""
+def insert(session: Session, row: Invoice | FullInvoiceRequest | CreditNoteRequest) -> bool:
+    """Insert in a savepoint; False if a unique key was taken meanwhile (a concurrent request):
+    an invoice number, an open full-invoice request, a credit-note idempotency key."""
     try:
         with session.begin_nested():
-            session.add(invoice)
+            session.add(row)
             session.flush()
     except IntegrityError:
         return False
     return True
+
+
+def open_full_invoice_request(session: Session, invoice_id: int) -> FullInvoiceRequest | None:
+    stmt = select(FullInvoiceRequest).where(FullInvoiceRequest.open_invoice_id == invoice_id)
+    return session.exec(stmt).first()
+
+
+def credit_note_request_by_key(session: Session, key: str) -> CreditNoteRequest | None:
+    stmt = select(CreditNoteRequest).where(CreditNoteRequest.idempotency_key == key)
+    return session.exec(stmt).first()
+
+
+def pending_credit_total(session: Session, *, invoice_id: int) -> int:
+    """What credit-note requests still waiting for the shop's credit note ask to credit."""
+    stmt = select(func.coalesce(func.sum(CreditNoteRequest.total_minor), 0)).where(
+        CreditNoteRequest.invoice_id == invoice_id, CreditNoteRequest.status == "requested"
+    )
+    return int(session.exec(stmt).one())

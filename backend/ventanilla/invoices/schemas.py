@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from ventanilla.core.fields import Code, Currency, MinorAmount, StrictModel
+from ventanilla.core.fields import Code, Country, Currency, Flag, MinorAmount, StrictModel
 
 SINGLE_LINE = r"^[^\x00-\x1f\x7f]*$"
 # Addresses may span lines; other control characters are refused (PostgreSQL rejects NUL).
@@ -51,6 +51,11 @@ Rate = Annotated[
     AfterValidator(_two_places),
 ]
 IssueDate = Annotated[date, AfterValidator(_issue_date)]
+Series = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,20}$"),
+    Field(description="The invoice series, if the shop numbers in series (e.g. F2026)"),
+]
 
 INVOICE_EXAMPLE: dict[str, Any] = {
     "order_number": "LP-1001",
@@ -123,6 +128,17 @@ class InvoiceCreate(StrictModel):
     corrects_number: Code | None = Field(
         default=None, description="Required on a credit note: the invoice it corrects."
     )
+    series: Series | None = Field(
+        default=None,
+        description="Optional. Names the downloaded PDF `<series>-<number>.pdf` (or "
+        "`<number>.pdf` when the number already starts with the series or there is none).",
+    )
+    simplified: Flag | None = Field(
+        default=None,
+        description="Optional. true for a simplified invoice (factura simplificada), false for "
+        "a full one; decides the suggested credit-note type (R5 or R1) and whether a shopper "
+        "may ask for a full invoice in exchange.",
+    )
     issue_date: IssueDate
     currency: Currency = Field(description="ISO 4217; must be the order's currency")
     seller: SellerCreate
@@ -166,11 +182,33 @@ class BuyerRead(BaseModel):
     address: str | None
 
 
+class InvoicePdfRead(BaseModel):
+    """The PDF the shop pushed for an invoice: shoppers download exactly these bytes."""
+
+    number: str
+    sha256: str = Field(description="Hex SHA-256 of the stored bytes")
+    size: int = Field(description="Bytes")
+    stored_at: datetime
+
+
+class PdfRefusedRead(BaseModel):
+    """422 on a PDF push: why nothing was stored."""
+
+    code: str = Field(
+        description="sha256_missing | sha256_invalid | sha256_conflict | sha256_mismatch | "
+        "not_a_pdf | pdf_encrypted, or validation_error (a malformed parameter; `detail` then "
+        "lists the fields)"
+    )
+    detail: str | list[dict[str, Any]]
+
+
 class InvoiceRead(BaseModel):
     number: str
     order_number: str
     kind: Literal["invoice", "credit_note"]
     corrects_number: str | None
+    series: str | None = None
+    simplified: bool | None = None
     issue_date: date
     currency: str
     seller: SellerRead
@@ -178,4 +216,38 @@ class InvoiceRead(BaseModel):
     lines: list[InvoiceLineRead]
     tax_breakdown: list[TaxRowRead]
     totals: InvoiceTotalsRead
+    pdf: InvoicePdfRead | None = Field(
+        default=None, description="The pushed PDF; null while shoppers get a rendered copy"
+    )
+    created_at: datetime
+
+
+class BillingAddressCreate(StrictModel):
+    """The address a full invoice is made out to (the company's or person's fiscal address)."""
+
+    line1: Annotated[str, _line(200)] = Field(description="Street and number")
+    line2: Annotated[str, _line(200)] | None = None
+    postcode: Annotated[str, _line(20)]
+    city: Annotated[str, _line(100)]
+    region: Annotated[str, _line(100)] | None = None
+    country: Country
+
+
+class FullInvoiceRequestCreate(StrictModel):
+    """What a shopper enters to get a full invoice in exchange for a simplified one."""
+
+    legal_name: Name = Field(description="Company or person, as it must appear on the invoice")
+    tax_id: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] = Field(
+        description="Spanish NIF, NIE or CIF, or an EU VAT number with its country code"
+    )
+    address: BillingAddressCreate
+
+
+class FullInvoiceRequestRead(BaseModel):
+    id: int
+    invoice_number: str
+    status: str
+    legal_name: str
+    tax_id: str
+    tax_id_kind: str
     created_at: datetime

@@ -62,26 +62,7 @@ def put_invoice(
     if errors or order is None or order.id is None:
         raise FieldErrors(errors)
 
-    invoice = Invoice(
-        number=number,
-        order_id=order.id,
-        kind=data.kind,
-        corrects_number=data.corrects_number,
-        issue_date=data.issue_date,
-        currency=data.currency,
-        seller_name=data.seller.name,
-        seller_tax_id=data.seller.tax_id,
-        seller_address=data.seller.address,
-        buyer_name=data.buyer.name,
-        buyer_tax_id=data.buyer.tax_id,
-        buyer_address=data.buyer.address,
-        lines=[line.model_dump(mode="json") for line in data.lines],
-        tax_breakdown=[row.model_dump(mode="json") for row in data.tax_breakdown],
-        net_minor=data.totals.net_minor,
-        tax_minor=data.totals.tax_minor,
-        total_minor=data.totals.total_minor,
-        content_hash=digest,
-    )
+    invoice = _new_invoice(number, order_id=order.id, data=data, digest=digest)
     if not repository.insert(session, invoice):
         # Another request stored this number between our check and our insert.
         raced = repository.get_by_number(session, number)
@@ -124,6 +105,31 @@ def invoice_for_customer(session: Session, *, customer_id: int, number: str) -> 
     if invoice is None:
         raise InvoiceNotFound()
     return invoice
+
+
+def _new_invoice(number: str, *, order_id: int, data: InvoiceCreate, digest: str) -> Invoice:
+    return Invoice(
+        number=number,
+        order_id=order_id,
+        kind=data.kind,
+        corrects_number=data.corrects_number,
+        series=data.series,
+        simplified=data.simplified,
+        issue_date=data.issue_date,
+        currency=data.currency,
+        seller_name=data.seller.name,
+        seller_tax_id=data.seller.tax_id,
+        seller_address=data.seller.address,
+        buyer_name=data.buyer.name,
+        buyer_tax_id=data.buyer.tax_id,
+        buyer_address=data.buyer.address,
+        lines=[line.model_dump(mode="json") for line in data.lines],
+        tax_breakdown=[row.model_dump(mode="json") for row in data.tax_breakdown],
+        net_minor=data.totals.net_minor,
+        tax_minor=data.totals.tax_minor,
+        total_minor=data.totals.total_minor,
+        content_hash=digest,
+    )
 
 
 def _unchanged(existing: Invoice, order_number: str, digest: str) -> InvoiceResult:

@@ -21,6 +21,8 @@ class EventType(StrEnum):
     RESERVATION_CREATED = "reservation.created"
     RESERVATION_UPDATED = "reservation.updated"
     LINK_REQUESTED = "link.requested"
+    INVOICE_FULL_REQUESTED = "invoice.full_requested"
+    CREDIT_NOTE_REQUESTED = "credit_note.requested"
     PING = "ping"
 
 
@@ -37,6 +39,10 @@ EVENT_DESCRIPTIONS: dict[str, str] = {
     EventType.RESERVATION_CREATED: "A shopper reserved an out-of-stock item.",
     EventType.RESERVATION_UPDATED: "A reservation was offered, converted or expired.",
     EventType.LINK_REQUESTED: "A shopper asked for a fresh 'my order' link.",
+    EventType.INVOICE_FULL_REQUESTED: "A shopper asked for a full invoice in exchange for a "
+    "simplified one (legal name, tax id, address); push it like any other invoice.",
+    EventType.CREDIT_NOTE_REQUESTED: "A refund or price reduction needs a credit note "
+    "(factura rectificativa); push it back with kind credit_note.",
     EventType.PING: "A test event sent on request (POST /webhooks/{id}/ping).",
 }
 

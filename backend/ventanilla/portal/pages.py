@@ -1,5 +1,5 @@
 """The shopper's portal pages: the orders list, one order (with a self-refreshing timeline) and
-its printable invoices. The front door leads here."""
+its printable invoices and their PDFs. The front door leads here."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from ventanilla.access.deps import CurrentCustomer, OwnedOrder
+from ventanilla.core import i18n
 from ventanilla.core.deps import SessionDep
 from ventanilla.core.templating import render
+from ventanilla.invoices import documents
 from ventanilla.portal import actions, invoice, view
 from ventanilla.portal.urls import order_url
 
@@ -81,3 +83,22 @@ def invoice_detail(
         "orders/invoice.html",
         {"customer": customer, "doc": document, "order_url": order_url(order.number)},
     )
+
+
+@router.get("/orders/{number}/invoices/{invoice_number}/pdf")
+def invoice_pdf(
+    request: Request,
+    session: SessionDep,
+    customer: CurrentCustomer,
+    order: OwnedOrder,
+    invoice_number: str,
+) -> Response:
+    """Download an invoice: the shop's own PDF, or a copy made from the data it sent."""
+    pdf = documents.invoice_pdf(
+        session,
+        customer_id=customer.id or 0,
+        order=order,
+        invoice_number=invoice_number,
+        locale=i18n.activate(request),  # the same rule CurrentCustomer applied
+    )
+    return Response(pdf.data, media_type=documents.PDF, headers=pdf.headers())
