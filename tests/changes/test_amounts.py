@@ -31,9 +31,16 @@ def line(
     )
 
 
-def product(sku: str, price: int, stock: int = 10, currency: str = "EUR") -> ProductInfo:
+def product(
+    sku: str, price: int, stock: int = 10, currency: str = "EUR", rate: int | None = 2100
+) -> ProductInfo:
     return ProductInfo(
-        sku=sku, name=f"Producto {sku}", price_minor=price, currency=currency, stock_on_hand=stock
+        sku=sku,
+        name=f"Producto {sku}",
+        price_minor=price,
+        currency=currency,
+        stock_on_hand=stock,
+        tax_rate_bp=rate,
     )
 
 
@@ -104,15 +111,37 @@ class TestCompute:
         assert codes(exc) == ["not_enough_stock"]
         assert exc.value.problems[0].loc == ("actions", 0, "quantity")
 
-    def test_adding_a_product_uses_the_current_price_and_the_orders_standard_rate(self) -> None:
+    def test_adding_a_product_uses_the_current_price_and_its_own_rate(self) -> None:
+        # Most lines at 10 %: the added product still gets its own 21 % (no "usual rate" guess).
         lines = [line(1, 1000, rate=1000), line(2, 500, rate=1000), line(3, 2000, rate=2100)]
         result = compute(lines, [AddProduct("NEW", 2)], {"NEW": product("NEW", 1100)})
         added = result.lines[-1]
         assert (added.line_no, added.sku, added.state) == (4, "NEW", "added")
         assert (added.unit_price_minor, added.quantity, added.total_minor) == (1100, 2, 2200)
-        assert added.tax_rate_bp == 1000
+        assert added.tax_rate_bp == 2100
         assert result.difference_minor == 2200
         assert result.stock_delta == {"NEW": 2}
+
+    def test_two_books_and_a_toy_plus_a_toy_is_taxed_at_the_toys_rate(self) -> None:
+        # The issue: books at 4 %, a toy at 21 %; another toy (24,20 €) carries 4,20 € of VAT.
+        lines = [line(1, 1040, 2, rate=400, sku="BOOK"), line(2, 2420, 1, rate=2100, sku="TOY")]
+        toy = product("TOY2", 2420, rate=2100)
+        result = compute(lines, [AddProduct("TOY2", 1)], {"TOY2": toy})
+        assert result.new.tax_by_rate[2100] - result.old.tax_by_rate[2100] == 420
+        assert result.new.tax_by_rate[400] == result.old.tax_by_rate[400]
+
+    @pytest.mark.parametrize("rate", [0, 400, 1000, 2100, 2350])
+    def test_every_rate_the_shop_gives_is_the_added_lines_rate(self, rate: int) -> None:
+        result = compute([line(1, 1000)], [AddProduct("X", 3)], {"X": product("X", 999, rate=rate)})
+        assert result.lines[-1].tax_rate_bp == rate
+        assert result.new.tax_by_rate == amounts.tax_by_rate([(1000, 2100), (2997, rate)])
+
+    def test_a_product_without_a_rate_cannot_be_added_and_the_reason_says_so(self) -> None:
+        with pytest.raises(AmendmentRejected) as exc:
+            compute([line(1, 1000)], [AddProduct("X", 1)], {"X": product("X", 500, rate=None)})
+        assert codes(exc) == ["no_tax_rate"]
+        assert "VAT rate" in exc.value.problems[0].text
+        assert exc.value.problems[0].loc == ("actions", 0, "sku")
 
     def test_new_lines_are_numbered_after_the_highest_line_number(self) -> None:
         result = compute(

@@ -18,6 +18,9 @@ class Product(SQLModel, table=True):
     name: str = Field(max_length=200)
     price_minor: int
     currency: str = Field(max_length=3)
+    # VAT rate in basis points (2100 = 21 %); None: the shop has not said, so it cannot be added
+    # to an order (a guessed rate would be a wrong invoice).
+    tax_rate_bp: int | None = None
     stock_on_hand: int = 0
     returnable: bool = True
     final_sale: bool = False

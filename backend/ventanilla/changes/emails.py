@@ -25,6 +25,7 @@ def amended_email(
     settlement: str,
     by_agent: bool,
     order_url: str,
+    shop_settles_minor: int = 0,
 ) -> Email:
     """Subject, text and HTML of the confirmation of new items in an order."""
 
@@ -37,7 +38,13 @@ def amended_email(
         intro = _("We have updated the items in order %(number)s:", number=order_number)
         total = _("New total: %(total)s", total=money(new_total_minor))
         amount = money(abs(difference_minor))
-        if settlement == "refund":
+        if settlement == "lower_charge":
+            money_note = _(
+                "Nothing has been charged yet, so there is nothing to refund: we will charge "
+                "%(total)s instead.",
+                total=money(new_total_minor),
+            )
+        elif settlement == "refund":
             money_note = _(
                 "We are refunding %(amount)s to the card you paid with. It can take a few days "
                 "to show on your statement.",
@@ -58,6 +65,12 @@ def amended_email(
             )
         else:
             money_note = _("The total has not changed.")
+        if shop_settles_minor and settlement in ("refund", "payment"):
+            money_note += " " + _(
+                "Card payments cannot carry the last %(amount)s in this currency: the shop will "
+                "settle it with you.",
+                amount=money(shop_settles_minor),
+            )
         who = _("Our customer service team made this change for you.") if by_agent else ""
         button = _("Open my order")
         warning = _(

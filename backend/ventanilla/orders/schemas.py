@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,7 +15,9 @@ from ventanilla.core.fields import (
     LocaleTag,
     MinorAmount,
     StrictModel,
+    TaxRate,
     UTCDatetime,
+    percent,
 )
 from ventanilla.customers.schemas import CustomerCreate, CustomerRead
 from ventanilla.orders.addresses import AddressCreate, AddressRead
@@ -31,17 +33,6 @@ EventStatus = Literal["paid", "processing", "packed", "shipped", "delivered", "c
 WriteResult = Literal["created", "updated", "unchanged"]
 StatusResult = Literal["updated", "unchanged", "stale"]
 MAX_LINES = 1000
-
-TaxRate = Annotated[
-    Decimal,
-    Field(
-        ge=0,
-        le=100,
-        decimal_places=2,
-        description='VAT rate in percent, as a number or a decimal string: 21, "10.5"',
-        examples=["21"],
-    ),
-]
 
 
 class OrderLineCreate(StrictModel):
@@ -244,16 +235,3 @@ class OrderStatusRead(OrderRead):
 def _address(view: OrderView, kind: str) -> AddressRead | None:
     row = view.addresses.get(kind)
     return AddressRead.model_validate(row) if row is not None else None
-
-
-def basis_points(rate: Decimal) -> int:
-    """21 -> 2100, 10.5 -> 1050 (the schema allows at most two decimals)."""
-    return int((rate * 100).to_integral_value())
-
-
-def percent(bp: int) -> Decimal:
-    """2100 -> 21, 1050 -> 10.5."""
-    value = Decimal(bp).scaleb(-2)
-    if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return value.normalize()

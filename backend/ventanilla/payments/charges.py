@@ -129,3 +129,21 @@ def cancel_payment(session: Session, *, entry: PaymentEntry) -> PaymentEntry:
         data={"ledger_id": locked.id, "change_id": locked.change_id},
     )
     return locked
+
+
+def authorised_not_captured(order: Order) -> bool:
+    """Whether Stripe holds the order's payment authorised but not captured (manual capture).
+
+    Asks Stripe (inside the caller's transaction: keep it short); False when Stripe is off,
+    the order has no PaymentIntent, or Stripe does not answer (the refund path then decides,
+    and it never refunds more than Stripe says was captured).
+    """
+    reference = order.payment_reference or ""
+    if not provider.stripe_enabled() or not reference.startswith("pi_"):
+        return False
+    try:
+        intent = provider.retrieve_intent(reference)
+    except provider.ProviderError as exc:
+        log.warning("could not ask Stripe about %s: %s", reference, exc)
+        return False
+    return intent.get("status") == "requires_capture"
