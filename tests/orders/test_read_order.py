@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from tests.changes.support import actor_for, customer_of, reload_order
 from tests.factories import make_product, order_payload
@@ -105,3 +105,25 @@ class TestReadOrder:
         catalog_only = key_with_scopes("catalog:write")
         response = anonymous.get("/api/v1/orders/ES-2001", headers=bearer(catalog_only))
         assert response.status_code == 403
+
+
+class TestReadOrderRequests:
+    def test_a_credit_note_request_is_listed_with_its_invoice(
+        self, store: TestClient, session: Session
+    ) -> None:
+        from tests.invoices.support import store_invoice
+        from tests.invoices.test_credit_note_requests import ask
+        from ventanilla.orders.models import Order
+
+        push(store, session)
+        order = session.exec(select(Order).where(Order.number == "ES-2001")).one()
+        invoice = store_invoice(session, order, "F2026-0001", series="F2026")
+        ask(session, order, invoice)
+        session.commit()
+        [request] = store.get("/api/v1/orders/ES-2001").json()["requests"]
+        assert (request["kind"], request["status"], request["invoice_number"]) == (
+            "credit_note",
+            "requested",
+            "F2026-0001",
+        )
+        assert request["total_minor"] == 4128 + 867
