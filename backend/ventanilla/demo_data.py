@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from ventanilla.changes.tax import included_tax
+from ventanilla.orders.discounts import allocate
+
 SHOP = {
     "name": "Juguetería La Peonza S.L.",
     "tax_id": "B12345678",
@@ -199,6 +202,7 @@ def product_payloads() -> list[dict[str, Any]]:
             "name": name,
             "price_minor": price,
             "currency": "EUR",
+            "tax_rate": "21",
             "stock_on_hand": stock,
             "returnable": not final,
             "final_sale": final,
@@ -280,7 +284,8 @@ def _order(
     subtotal = sum(line["unit_price_minor"] * line["quantity"] for line in lines)
     shipping = 0 if subtotal >= 5000 else 495
     total = subtotal + shipping
-    tax = total - _net(total)
+    # The same figure the invoice states: one rounding per rate, as amendments compute it.
+    tax = included_tax(total, 2100)
     number = f"LP-{n}"
     payload = {
         "customer": {k: person[k] for k in ("email", "name", "phone", "locale")},
@@ -344,11 +349,6 @@ def _ship(rng: random.Random, order: DemoOrder, person: dict[str, Any], now: dat
         )
 
 
-def _net(gross_minor: int) -> int:
-    """The net part of a price with 21 % VAT included, rounded half up, in integers."""
-    return (gross_minor * 200 + 121) // 242
-
-
 def _invoice(
     number: str,
     person: dict[str, Any],
@@ -356,36 +356,28 @@ def _invoice(
     shipping: int,
     paid_at: datetime,
 ) -> dict[str, Any]:
-    inv_lines = []
-    for line in lines:
-        total = line["unit_price_minor"] * line["quantity"]
-        net = _net(total)
-        inv_lines.append(
-            {
-                "description": line["name"],
-                "quantity": line["quantity"],
-                "unit_price_minor": line["unit_price_minor"],
-                "tax_rate": "21",
-                "net_minor": net,
-                "tax_minor": total - net,
-                "total_minor": total,
-            }
+    # Tax rounded once per rate over the gross amounts (`changes.tax`), then shared out over
+    # the lines by largest remainder, so the lines, the breakdown and the order agree.
+    items = [(line["name"], line["quantity"], line["unit_price_minor"]) for line in lines] + (
+        [("Gastos de envío", 1, shipping)] if shipping else []
+    )
+    grosses = [quantity * price for _name, quantity, price in items]
+    tax = included_tax(sum(grosses), 2100)
+    inv_lines = [
+        {
+            "description": name,
+            "quantity": quantity,
+            "unit_price_minor": price,
+            "tax_rate": "21",
+            "net_minor": gross - line_tax,
+            "tax_minor": line_tax,
+            "total_minor": gross,
+        }
+        for (name, quantity, price), gross, line_tax in zip(
+            items, grosses, allocate(tax, grosses), strict=True
         )
-    if shipping:
-        net = _net(shipping)
-        inv_lines.append(
-            {
-                "description": "Gastos de envío",
-                "quantity": 1,
-                "unit_price_minor": shipping,
-                "tax_rate": "21",
-                "net_minor": net,
-                "tax_minor": shipping - net,
-                "total_minor": shipping,
-            }
-        )
-    net = sum(x["net_minor"] for x in inv_lines)
-    tax = sum(x["tax_minor"] for x in inv_lines)
+    ]
+    net = sum(grosses) - tax
     address = person["address"]
     return {
         "number": f"F-{paid_at.year}-{number.split('-')[1]}",
