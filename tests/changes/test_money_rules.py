@@ -7,9 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from tests.changes.support import actor_for, customer_of, outbox_messages, reload_order
+from tests.access.helpers import login, post_form
+from tests.changes.support import (
+    actor_for,
+    add_webhook_endpoint,
+    customer_of,
+    outbox_messages,
+    reload_order,
+)
 from tests.factories import make_product, order_payload
 from tests.stripe_server import LocalStripe
 from ventanilla.catalog.models import Product
@@ -237,8 +245,14 @@ class TestNothingRefundedThatWasNotCaptured:
             status="placed",
             payment_reference=intent.id,
         )
+        add_webhook_endpoint()
         result = amend(order, [SetQuantity(1, 1)])
         assert (result.outcome, result.change.settlement) == ("confirmed", "lower_charge")
+        [hook] = outbox_messages("webhook")
+        data = hook.payload["data"]
+        assert (data["settlement"], data["amount_to_capture_minor"]) == ("lower_charge", 4990)
+        assert data["payment_reference"] == intent.id
+        assert (data["shop_must_settle"], data["settle_minor"]) == (False, 0)
         assert result.refund is None and ledger(order) == []
         assert localstripe.refunds(intent.id) == []
         after, _lines = reload_order("C-1")
@@ -308,8 +322,17 @@ class TestCurrencyRulesAtStripe:
             currency="KWD",
             payment_reference=intent,
         )
+        add_webhook_endpoint()
         result = amend(order, [SetQuantity(1, 1)])
         assert result.change.difference_minor == -12345
+        [hook] = outbox_messages("webhook")
+        # The 0,005 KWD Stripe cannot carry is the shop's to give back, and it is told so.
+        assert (hook.payload["data"]["shop_must_settle"], hook.payload["data"]["settle_minor"]) == (
+            True,
+            -5,
+        )
+        [email] = outbox_messages("email")
+        assert "la tienda" in email.payload["text"]
         [refund] = localstripe.refunds(intent)
         assert refund.amount == 12340  # Stripe: three-decimal amounts end in 0
         [entry] = ledger(order)
@@ -332,3 +355,26 @@ class TestCurrencyRulesAtStripe:
         [refund] = localstripe.refunds(intent)
         assert refund.amount == 2000
         assert ledger(order)[0].remainder_minor == 0
+
+
+class TestPagesSayWhatHappens:
+    def test_an_unpaid_order_page_says_we_will_charge_the_new_total(
+        self, session: Session, client: TestClient
+    ) -> None:
+        order = push(
+            session,
+            "P-1",
+            [("A", 4990, 2, "21")],
+            shipping_minor=0,
+            status="placed",
+            payment_reference=None,
+        )
+        login(client, order.customer_id)
+        client.cookies.set("lang", "en")
+        created = post_form(
+            client, f"/orders/{order.number}/items/preview", {"version": "1", "qty_1": "1"}
+        )
+        assert created.status_code == 303, created.text
+        page = client.get(created.headers["location"]).text
+        assert "we will charge €49.90 instead" in page
+        assert "refund" not in page.lower().replace("nothing to refund", "")
