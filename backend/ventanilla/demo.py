@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -32,6 +32,9 @@ SHOWCASE = [
     ("an order the warehouse is packing", "packing"),
     ("a shipped order with carrier tracking", "shipped"),
     ("a delivered order you can return", "delivered"),
+    ("a delivered order inside the 14-day withdrawal period", "delivered:open"),
+    ("a delivered order past the withdrawal period (the shop's return policy decides)",
+     "delivered:closed"),
     ("a cancelled order", "cancelled"),
 ]
 
@@ -56,11 +59,29 @@ def load(now: datetime | None = None) -> DemoResult:
     with session_scope() as session:
         links = []
         for description, status in SHOWCASE:
-            order = next(o for o in orders if o.status == status)
+            order = _pick(orders, status, now)
             issued = access_service.create_link(session, actor=actor, order_number=order.number)
             links.append((description, order.number, issued.url))
         key = apikeys_service.create_key(session, name="demo").key
     return DemoResult(loaded=loaded, orders=len(orders), links=links, api_key=key)
+
+
+def _pick(orders: list[demo_data.DemoOrder], wanted: str, now: datetime) -> demo_data.DemoOrder:
+    """The first order in status `wanted`; `delivered:open`/`:closed`: delivered less / more
+    than 12 (resp. 16) days ago, so the link stays on its side of the window for a while."""
+    status, _sep, window = wanted.partition(":")
+    for order in orders:
+        if order.status != status:
+            continue
+        delivered = next((at for s, at in order.events if s == "delivered"), None)
+        if not window or delivered is None:
+            return order
+        age = now - delivered
+        if (window == "open" and age < timedelta(days=12)) or (
+            window == "closed" and age > timedelta(days=16)
+        ):
+            return order
+    raise LookupError(f"no demo order is {wanted}")
 
 
 def _load(session: Session, actor: Actor, orders: list[demo_data.DemoOrder]) -> None:
