@@ -18,7 +18,7 @@ PLACEHOLDER = "change-me"
 
 Resolution = Literal["refund", "exchange", "store_credit", "keep_it"]
 # What the portal can carry out today; the check refuses a rule offering anything else.
-BUILT_RESOLUTIONS = ("refund", "keep_it")
+BUILT_RESOLUTIONS = ("refund",)
 WITHDRAWAL_DAYS = 14  # TRLGDCU art. 104, Directive 2011/83/EU art. 9
 
 
