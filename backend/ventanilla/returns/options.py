@@ -200,6 +200,12 @@ def _line_decision(
     )
 
 
+def paid_for_next_units(line: OrderLine, before: int, units: int) -> int:
+    """What was paid for `units` more units of `line` after `before` already went back: the
+    difference of cumulative shares, so all of a line's cases add up to what was paid for it."""
+    return discounts.paid_for_units(line, before + units) - discounts.paid_for_units(line, before)
+
+
 def price(q: Quote, selection: Mapping[int, int]) -> Priced:
     """Amounts for `selection` (line_no -> units). Raises ReturnInvalid (422, by line) for
     unknown lines, units over what is left, lines that cannot go back, or nothing chosen.
@@ -221,10 +227,7 @@ def price(q: Quote, selection: Mapping[int, int]) -> Priced:
         elif not 0 < units <= option.available:
             errors.append((("lines", line_no), _(TOO_MANY, n=str(option.available)), "quantity"))
         else:
-            before = q.already.get(option.line.id or 0, 0)
-            paid = discounts.paid_for_units(option.line, before + units) - (
-                discounts.paid_for_units(option.line, before)
-            )
+            paid = paid_for_next_units(option.line, q.already.get(option.line.id or 0, 0), units)
             fee = (
                 0
                 if q.kind == "withdrawal"
