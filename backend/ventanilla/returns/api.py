@@ -1,17 +1,31 @@
-"""The shop's returns API: list, read, mark received (refund), decline."""
+"""The returns API: the shop's (list, read, received with the refund, decline) and the
+shopper's under /me/orders/{number} (options, withdraw, return, read), the same services as
+the pages."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
+from ventanilla.access.deps import CurrentCustomer, OwnedOrder, ShopperActor
 from ventanilla.apikeys.deps import OrdersWriter
+from ventanilla.core import i18n
 from ventanilla.core.deps import SessionDep
 from ventanilla.core.handlers import ErrorResponse
-from ventanilla.returns import store
-from ventanilla.returns.schemas import ReturnDecline, ReturnList, ReturnRead, ReturnReceived
+from ventanilla.returns import options, repository, service, store
+from ventanilla.returns.schemas import (
+    LineOptionRead,
+    ReturnCreate,
+    ReturnDecline,
+    ReturnList,
+    ReturnOptionsRead,
+    ReturnRead,
+    ReturnReceived,
+    SelectedLine,
+    WithdrawalCreate,
+)
 
 router = APIRouter(tags=["returns"])
 POSITION = 60
@@ -88,3 +102,156 @@ def decline_return(
 ) -> ReturnRead:
     """Decline a return not yet received, with the reason the shopper sees."""
     return _read(store.decline(session, actor=actor, rma=rma, reason=body.reason))
+
+
+# --- the shopper's JSON API (session cookie), the same services as the pages ------------------
+# Writes take a JSON body: a cross-site form cannot send application/json, so with the
+# SameSite=Lax cookie they need no CSRF token (as the amendments API).
+
+ME = "/me/orders/{number}"
+MINE: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "No shopper session"},
+    404: {"model": ErrorResponse, "description": "order_not_found (also someone else's)"},
+}
+
+
+@router.get(
+    ME + "/returns/options",
+    response_model=ReturnOptionsRead,
+    tags=["my orders"],
+    responses={**MINE},
+)
+def my_return_options(
+    session: SessionDep,
+    customer: CurrentCustomer,
+    order: OwnedOrder,
+    kind: Literal["withdrawal", "return"] = "return",
+    reason: Annotated[str | None, Query(max_length=40)] = None,
+) -> ReturnOptionsRead:
+    """Per line: can it go back, until when, with which rule, fee and resolutions."""
+    q = service.get_quote(session, order=order, kind=kind, reason=reason)
+    d = q.decision
+    return ReturnOptionsRead(
+        kind=kind,
+        ok=d.ok,
+        code=d.reason_code,
+        reason=None if d.ok else i18n.gettext(d.message, **dict(d.params)),
+        received_at=q.received_at,
+        deadline=q.deadline,
+        lines=[
+            LineOptionRead(
+                line_no=o.line.line_no,
+                sku=o.line.sku,
+                name=o.line.name,
+                quantity=o.line.quantity,
+                available=o.available,
+                ok=o.ok,
+                code=None if o.ok else (o.decision.decision.reason_code or "nothing_left"),
+                reason=None if o.ok else options.line_reason(o.decision) or None,
+                rule_id=o.decision.rule_id,
+                window_ends_at=o.decision.window_ends_at,
+                fee_percent=o.decision.fee_percent,
+                resolutions=list(o.decision.resolutions),
+                return_shipping=o.decision.return_shipping,
+                review=o.decision.review,
+            )
+            for o in q.lines
+        ],
+    )
+
+
+def _mine(
+    session: SessionDep, result: service.CaseResult, number: str, response: Response
+) -> ReturnRead:
+    response.status_code = 201 if result.created else 200
+    case = result.case
+    return ReturnRead.of(case, repository.lines_of(session, [case.id or 0]), number)
+
+
+@router.post(
+    ME + "/withdrawal",
+    response_model=ReturnRead,
+    status_code=201,
+    tags=["my orders"],
+    responses={
+        **MINE,
+        200: {"model": ReturnRead, "description": "Already withdrawn: the first case, unchanged"},
+        409: {
+            "model": ErrorResponse,
+            "description": "withdrawal_window_closed, cancel_instead, order_cancelled",
+        },
+        422: {"description": "return_invalid: by line"},
+    },
+)
+def my_withdrawal(
+    body: WithdrawalCreate,
+    response: Response,
+    session: SessionDep,
+    customer: CurrentCustomer,
+    order: OwnedOrder,
+    actor: ShopperActor,
+) -> ReturnRead:
+    """Withdraw from the contract for these units; acknowledged by email at once."""
+    result = service.withdraw(
+        session,
+        actor=actor,
+        customer=customer,
+        number=order.number,
+        selection=_selection(body.lines),
+        name=body.name,
+        email=body.email,
+    )
+    return _mine(session, result, order.number, response)
+
+
+@router.post(
+    ME + "/returns",
+    response_model=ReturnRead,
+    status_code=201,
+    tags=["my orders"],
+    responses={
+        **MINE,
+        409: {
+            "model": ErrorResponse,
+            "description": "use_claim, not_delivered, cancel_instead, order_cancelled",
+        },
+        422: {"description": "return_invalid: by line, or the reason"},
+    },
+)
+def my_return(
+    body: ReturnCreate,
+    response: Response,
+    session: SessionDep,
+    customer: CurrentCustomer,
+    order: OwnedOrder,
+    actor: ShopperActor,
+) -> ReturnRead:
+    """Open a return (RMA) for these units under the shop's policy."""
+    result = service.request_return(
+        session,
+        actor=actor,
+        customer=customer,
+        number=order.number,
+        selection=_selection(body.lines),
+        reason=body.reason,
+        note=body.note,
+    )
+    return _mine(session, result, order.number, response)
+
+
+@router.get(
+    ME + "/returns/{rma}", response_model=ReturnRead, tags=["my orders"], responses={**MINE}
+)
+def my_case(
+    rma: Rma, session: SessionDep, customer: CurrentCustomer, order: OwnedOrder
+) -> ReturnRead:
+    """One of my returns or withdrawals."""
+    case, lines = service.case_for_customer(session, customer=customer, order=order, rma=rma)
+    return ReturnRead.of(case, lines, order.number)
+
+
+def _selection(lines: list[SelectedLine]) -> dict[int, int]:
+    selection: dict[int, int] = {}
+    for line in lines:
+        selection[line.line_no] = selection.get(line.line_no, 0) + line.quantity
+    return selection

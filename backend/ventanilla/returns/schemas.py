@@ -75,3 +75,52 @@ class ReturnReceived(StrictModel):
 
 class ReturnDecline(StrictModel):
     reason: str = Field(min_length=1, max_length=500, description="Shown to the shopper")
+
+
+class SelectedLine(StrictModel):
+    line_no: int = Field(strict=True, ge=1, le=INT32_MAX)
+    quantity: int = Field(strict=True, ge=1, le=INT32_MAX)
+
+
+class WithdrawalCreate(StrictModel):
+    lines: list[SelectedLine] = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(
+        min_length=3,
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="Where the acknowledgement is sent",
+    )
+
+
+class ReturnCreate(StrictModel):
+    lines: list[SelectedLine] = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=40, description="A code of the shop's reasons")
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class LineOptionRead(BaseModel):
+    line_no: int
+    sku: str
+    name: str
+    quantity: int
+    available: int = Field(description="Units not in another case")
+    ok: bool
+    code: str | None = Field(description="Why not, for programs")
+    reason: str | None = Field(description="Why not, in the shopper's language")
+    rule_id: str | None
+    window_ends_at: datetime | None
+    fee_percent: int
+    resolutions: list[str]
+    return_shipping: str
+    review: bool
+
+
+class ReturnOptionsRead(BaseModel):
+    kind: str
+    ok: bool
+    code: str | None
+    reason: str | None
+    received_at: datetime | None = Field(description="When the last parcel counts as received")
+    deadline: datetime | None = Field(description="Withdrawal: the last moment (shop time zone)")
+    lines: list[LineOptionRead]
