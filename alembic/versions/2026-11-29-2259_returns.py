@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("decision", sa.JSON(), nullable=False),
         sa.Column("send_by_at", ventanilla.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("refund_due_at", ventanilla.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("alarm_sent_at", ventanilla.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("settlement", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("ledger_id", sa.Integer(), nullable=True),
         sa.Column("decline_reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),

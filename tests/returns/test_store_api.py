@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -188,3 +188,17 @@ def test_fifty_concurrent_received_give_one_refund(
     execute_refunds()  # the worker's task (or the request's after-commit) makes it
     execute_refunds()
     assert len(localstripe.refunds(str(order.payment_reference))) == 1
+
+
+def test_the_shop_is_warned_once_four_days_before_a_withdrawals_refund_deadline(
+    session: Session,
+) -> None:
+    order = paid_order(session, None)
+    rma = withdraw(order, {1: 1})  # at NOW: refund due 14 days later
+    with clock.frozen(NOW):
+        assert store.warn_refund_deadlines(NOW + timedelta(days=9)) == 0
+        assert store.warn_refund_deadlines(NOW + timedelta(days=10, minutes=1)) == 1
+        assert store.warn_refund_deadlines(NOW + timedelta(days=11)) == 0
+    [alarm] = [m for m in outbox("email") if rma in m.payload["subject"]]
+    assert alarm.payload["to"] == "tienda@example.com"
+    assert f"/api/v1/returns/{rma}/received" in alarm.payload["text"]

@@ -136,3 +136,20 @@ def return_update(
             body = _("The goods arrived; we are refunding %(amount)s.", amount=amount)
         paragraphs = [_("Hello %(name)s,", name=name), body]
     return _email(locale, subject, paragraphs, [], url)
+
+
+def refund_deadline_alarm(locale: str, *, rma: str, order_number: str, due: datetime) -> Email:
+    """To the shop: a withdrawal's 14-day refund deadline (TRLGDCU art. 107.1) is near."""
+    with i18n.using_locale(locale):
+        subject = _("Withdrawal %(rma)s: refund due by %(date)s", rma=rma, date=_local(due))
+        paragraphs = [
+            _(
+                "The customer withdrew from order %(number)s. The law requires the refund by "
+                "%(date)s: mark the return received (POST /api/v1/returns/%(rma)s/received) as "
+                "soon as you have the goods or proof that they were sent.",
+                number=order_number,
+                date=_local(due),
+                rma=rma,
+            ),
+        ]
+    return _email(locale, subject, paragraphs, [], get_settings().base_url)

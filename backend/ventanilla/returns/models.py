@@ -45,6 +45,7 @@ class ReturnCase(SQLModel, table=True):
     decision: dict[str, Any] = json_field()  # rule ids, inputs, amounts, deadlines
     send_by_at: datetime | None = utc_field()
     refund_due_at: datetime | None = utc_field()  # withdrawal: 14 days after it was received
+    alarm_sent_at: datetime | None = utc_field()  # the shop was warned 4 days before it
     # none | ledger (through payments) | shop_to_settle (no card payment to refund)
     settlement: str = Field(default="none", max_length=20)
     ledger_id: int | None = Field(default=None, foreign_key="payment_ledger.id")

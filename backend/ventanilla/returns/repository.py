@@ -106,12 +106,20 @@ def list_cases(
     return list(session.exec(stmt))
 
 
-def open_withdrawals_due(session: Session, before: datetime) -> list[ReturnCase]:
-    """Withdrawals still open whose refund is due before `before` (the shop's alarm)."""
-    stmt = select(ReturnCase).where(
-        ReturnCase.kind == "withdrawal",
-        col(ReturnCase.status).in_(OPEN_STATUSES),
-        col(ReturnCase.refund_due_at) <= before,
+def withdrawals_to_warn(session: Session, before: datetime, limit: int) -> list[ReturnCase]:
+    """Open withdrawals whose refund is due before `before` and whose shop was not warned yet,
+    locked (SKIP LOCKED on PostgreSQL: two workers never warn twice)."""
+    stmt = (
+        select(ReturnCase)
+        .where(
+            ReturnCase.kind == "withdrawal",
+            col(ReturnCase.status).in_(OPEN_STATUSES),
+            col(ReturnCase.refund_due_at) <= before,
+            col(ReturnCase.alarm_sent_at).is_(None),
+        )
+        .order_by(col(ReturnCase.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     return list(session.exec(stmt))
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlmodel import Session
 
+from ventanilla.config import get_settings
 from ventanilla.core import clock
 from ventanilla.core.actors import Actor
 from ventanilla.db import session_scope
@@ -21,6 +22,7 @@ from ventanilla.invoices import credit_notes
 from ventanilla.invoices import repository as invoices_repository
 from ventanilla.orders import edits
 from ventanilla.orders import repository as orders_repository
+from ventanilla.outbox import service as outbox_service
 from ventanilla.outbox.events import EventType
 from ventanilla.payments import service as payments
 from ventanilla.payments.exceptions import (
@@ -293,3 +295,34 @@ def record_refund_outcomes(now: datetime | None = None) -> int:
                 )
                 done += 1
     return done
+
+
+ALARM_BEFORE = timedelta(days=4)
+
+
+def warn_refund_deadlines(now: datetime | None = None, *, limit: int = 50) -> int:
+    """Email the shop once about each open withdrawal whose refund is due within 4 days."""
+    now = now or clock.now()
+    settings = get_settings()
+    warned = 0
+    with session_scope() as session:
+        for case in repository.withdrawals_to_warn(session, now + ALARM_BEFORE, limit):
+            assert case.refund_due_at is not None
+            number = orders_repository.numbers_by_ids(session, [case.order_id])[case.order_id]
+            message = emails.refund_deadline_alarm(
+                settings.default_locale,
+                rma=case.rma,
+                order_number=number,
+                due=case.refund_due_at,
+            )
+            outbox_service.enqueue_email(
+                session,
+                to=settings.shop_email,
+                subject=message.subject,
+                text=message.text,
+                html=message.html,
+            )
+            case.alarm_sent_at = now
+            repository.save(session, case)
+            warned += 1
+    return warned

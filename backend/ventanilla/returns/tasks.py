@@ -1,4 +1,5 @@
-"""The returns job in the worker: mark the cases whose ledger refund went through refunded."""
+"""The returns jobs in the worker: mark the cases whose ledger refund went through refunded,
+and warn the shop 4 days before a withdrawal's 14-day refund deadline (TRLGDCU art. 107.1)."""
 
 from __future__ import annotations
 
@@ -12,3 +13,9 @@ from ventanilla.returns import store
 def refund_outcomes_task(now: datetime) -> int:
     """The worker's entry: see `store.record_refund_outcomes`."""
     return store.record_refund_outcomes(now)
+
+
+@tasks.register("returns.deadline_alarms", every=timedelta(hours=1), position=46)
+def deadline_alarms_task(now: datetime) -> int:
+    """The worker's entry: see `store.warn_refund_deadlines`."""
+    return store.warn_refund_deadlines(now)
