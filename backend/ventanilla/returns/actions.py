@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ventanilla.config import get_settings
 from ventanilla.core.decisions import Decision
 from ventanilla.core.i18n import N_
@@ -11,7 +13,7 @@ from ventanilla.portal.urls import order_url
 from ventanilla.returns import policy
 
 
-def _received(ctx: actions.ActionContext):  # type: ignore[no-untyped-def]
+def _received(ctx: actions.ActionContext) -> datetime | None:
     parcels = [
         policy.Parcel(
             shipped_at=s.shipped_at,

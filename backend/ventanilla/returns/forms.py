@@ -3,7 +3,9 @@ name and email. What cannot be read becomes a message by field, never a 500."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.datastructures import FormData
 
@@ -46,11 +48,11 @@ def parse(form: FormData, *, contact: bool = False) -> ParsedForm:
     return parsed
 
 
-def field_errors(errors: list[dict[str, object]]) -> dict[str, str]:
+def field_errors(errors: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """ReturnInvalid's errors as form fields (lines -> qty_<line_no>)."""
     out: dict[str, str] = {}
     for error in errors:
-        loc = list(error.get("loc", []))  # type: ignore[call-overload]
+        loc = list(error.get("loc", []))
         if len(loc) >= 2 and loc[0] == "lines":
             out[f"qty_{loc[1]}"] = str(error.get("msg", ""))
         elif loc and loc[-1] == "reason":

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from ventanilla.config import get_settings
 from ventanilla.core import clock
 from ventanilla.core.actors import Actor
+from ventanilla.core.emails import Email
 from ventanilla.db import session_scope
 from ventanilla.invoices import credit_notes
 from ventanilla.invoices import repository as invoices_repository
@@ -262,39 +263,45 @@ def record_refund_outcomes(now: datetime | None = None) -> int:
             with edits.edit_order(
                 session, actor=Actor.system(), order_id=case.order_id, policy=None
             ) as edit:
-                locked = _locked_case(edit, case.rma)
-                if locked.status != "received":
-                    continue
-                locked.status, locked.refunded_at = "refunded", now or clock.now()
-                locked.updated_at = locked.refunded_at
-                repository.save(session, locked)
-                amount = locked.refund_minor + locked.adjustment_minor
-                edit.record(
-                    "return.refunded",
-                    {"rma": locked.rma, "amount_minor": amount, "currency": locked.currency},
-                    email=lambda locale, c=locked, a=amount, n=view.order_number: (
-                        emails.return_update(
-                            locale,
-                            name=c.contact_name,
-                            rma=c.rma,
-                            status="refunded",
-                            amount_minor=a,
-                            currency=c.currency,
-                            reason=None,
-                            url=case_url(n, c.rma),
-                        )
-                    ),
-                    webhook=(
-                        EventType.RETURN_REFUNDED,
-                        {
-                            **webhook_payload(locked, view.lines, view.order_number),
-                            "amount_minor": amount,
-                            "ledger_id": locked.ledger_id,
-                        },
-                    ),
-                )
-                done += 1
+                done += _mark_refunded(edit, view, now or clock.now())
     return done
+
+
+def _mark_refunded(edit: edits.OrderEdit, view: CaseView, now: datetime) -> int:
+    case = _locked_case(edit, view.case.rma)
+    if case.status != "received":
+        return 0
+    case.status, case.refunded_at, case.updated_at = "refunded", now, now
+    repository.save(edit.session, case)
+    amount = case.refund_minor + case.adjustment_minor
+    url = case_url(view.order_number, case.rma)
+
+    def email(locale: str) -> Email:
+        return emails.return_update(
+            locale,
+            name=case.contact_name,
+            rma=case.rma,
+            status="refunded",
+            amount_minor=amount,
+            currency=case.currency,
+            reason=None,
+            url=url,
+        )
+
+    edit.record(
+        "return.refunded",
+        {"rma": case.rma, "amount_minor": amount, "currency": case.currency},
+        email=email,
+        webhook=(
+            EventType.RETURN_REFUNDED,
+            {
+                **webhook_payload(case, view.lines, view.order_number),
+                "amount_minor": amount,
+                "ledger_id": case.ledger_id,
+            },
+        ),
+    )
+    return 1
 
 
 ALARM_BEFORE = timedelta(days=4)
