@@ -125,6 +125,9 @@ class TestReadAndDecline:
         assert declined.status_code == 200 and declined.json()["status"] == "declined"
         only = store.get("/api/v1/returns", params={"status": "declined"}).json()
         assert [r["rma"] for r in only["data"]] == [first]
+        since = store.get("/api/v1/returns", params={"updated_since": "2020-01-01T00:00:00Z"})
+        assert since.json()["count"] == 2
+        assert store.get("/api/v1/returns", params={"updated_since": "0.5"}).status_code == 422
         assert store.get("/api/v1/returns/R-NOTHERE").status_code == 404
         assert store.get("/api/v1/returns/../x").status_code == 404
 

@@ -4,10 +4,11 @@ the pages."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
+from pydantic import AwareDatetime, BeforeValidator
 
 from ventanilla.access.deps import CurrentCustomer, OwnedOrder, ShopperActor
 from ventanilla.apikeys.deps import OrdersWriter
@@ -39,6 +40,13 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _iso_only(value: Any) -> Any:
+    # The schema says date-time; pydantic would also take "0.5" as a Unix timestamp.
+    if isinstance(value, str) and not re.match(r"^\d{4}-\d{2}-\d{2}[T ]", value):
+        raise ValueError("must be an ISO 8601 date-time with an offset")
+    return value
+
+
 def _read(view: store.CaseView) -> ReturnRead:
     return ReturnRead.of(view.case, view.lines, view.order_number)
 
@@ -48,7 +56,11 @@ def list_returns(
     actor: OrdersWriter,
     session: SessionDep,
     status: Literal["requested", "received", "refunded", "declined"] | None = None,
-    updated_since: datetime | None = None,
+    updated_since: Annotated[
+        AwareDatetime | None,
+        BeforeValidator(_iso_only),
+        Query(description="ISO 8601 with an offset: cases updated at or after it"),
+    ] = None,
     after_id: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ReturnList:
