@@ -63,3 +63,23 @@ def test_explain_prints_each_lines_decision_and_why(
     assert "fee 10%" in out
     missing = CliRunner().invoke(app, ["policy", "explain", "NOPE-1"])
     assert missing.exit_code == 1
+
+
+def test_the_demo_shows_orders_inside_and_outside_the_window_and_a_final_sale_item() -> None:
+    from datetime import datetime, timedelta
+
+    from ventanilla import demo, demo_data
+
+    now = datetime(2026, 11, 29, 12, tzinfo=UTC)
+    orders = demo_data.orders(now)
+    inside = demo._pick(orders, "delivered:open", now)
+    outside = demo._pick(orders, "delivered:closed", now)
+    final = demo._pick(orders, "delivered:final_sale", now)
+
+    def delivered(order: demo_data.DemoOrder) -> datetime:
+        return next(at for s, at in order.events if s == "delivered")
+
+    assert now - delivered(inside) < timedelta(days=12)
+    assert now - delivered(outside) > timedelta(days=16)
+    assert {line["sku"] for line in final.payload["lines"]} & {"ARTE-02"}
+    assert any(p["final_sale"] for p in demo_data.product_payloads())

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from ventanilla.config import get_settings, load_policy
-from ventanilla.core import clock
+from ventanilla.core import clock, i18n
 from ventanilla.core.money import format_money
 from ventanilla.orders import discounts
 from ventanilla.orders import repository as orders_repository
@@ -35,7 +35,13 @@ def _money(amount: int, currency: str) -> str:
 
 
 def explain(session: Session, *, number: str, reason: str | None = None) -> list[str]:
-    """The decision for each line of the order now, and why (rule ids, windows, amounts)."""
+    """The decision for each line of the order now, and why (rule ids, windows, amounts), in
+    English."""
+    with i18n.using_locale("en"):
+        return _explain(session, number=number, reason=reason)
+
+
+def _explain(session: Session, *, number: str, reason: str | None) -> list[str]:
     order = orders_repository.get_by_number(session, number)
     if order is None:
         raise ReturnNotFound(f"There is no order {number}.")
