@@ -205,3 +205,14 @@ def test_the_shop_is_warned_once_four_days_before_a_withdrawals_refund_deadline(
     [alarm] = [m for m in outbox("email") if rma in m.payload["subject"]]
     assert alarm.payload["to"] == "tienda@example.com"
     assert f"/api/v1/returns/{rma}/received" in alarm.payload["text"]
+
+
+def test_ten_concurrent_withdrawals_give_one_case(session: Session, postgres_only: None) -> None:
+    order = paid_order(session, None)
+    results = run_together([lambda: withdraw(order, {1: 1})] * 10)
+    assert len(set(results)) == 1 and all(isinstance(r, str) for r in results)
+    with session_scope(write=False) as s:
+        from ventanilla.returns.models import ReturnCase
+
+        rows = list(s.exec(select(ReturnCase).where(ReturnCase.order_id == order.id)))
+    assert len(rows) == 1
