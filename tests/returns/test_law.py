@@ -221,7 +221,10 @@ class TestOneCase:
         assert second.case.rma == first.case.rma
         assert len(cases(order)) == 1
         emails = [m for m in outbox("email") if order.number in m.payload["subject"]]
-        assert len(emails) == 1
+        # Once, to the address given in the form, with a copy to the account's address.
+        assert sorted(m.payload["to"] for m in emails) == sorted(
+            ["lucia@example.com", customer_of(order).email]
+        )
         assert "09/03/2026 10:15:00" in emails[0].payload["text"]  # date and time, shop zone
         hooks = [m for m in outbox("webhook") if m.payload["type"] == "withdrawal.received"]
         assert len(hooks) == 1

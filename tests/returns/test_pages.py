@@ -58,7 +58,11 @@ class TestWithdrawalPages:
                 client.get(f"{base(order)}/withdrawal", follow_redirects=False).status_code == 303
             )
         assert len(cases(order)) == 1
-        [email] = [m for m in outbox("email") if order.number in m.payload["subject"]]
+        [email] = [
+            m
+            for m in outbox("email")
+            if order.number in m.payload["subject"] and m.payload["to"] == "l@example.com"
+        ]
         assert "09/03/2026 10:15:00" in email.payload["text"] and case.rma in email.payload["text"]
 
     def test_bad_input_shows_the_form_again_and_records_nothing(

@@ -3,6 +3,7 @@ name and email. What cannot be read becomes a message by field, never a 500."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,7 @@ from starlette.datastructures import FormData
 from ventanilla.core import i18n
 from ventanilla.core.i18n import N_
 
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 NOT_A_NUMBER = N_("Enter a whole number, for example 1.")
 NEED_NAME = N_("Enter your name.")
 CHOOSE_REASON = N_("Choose a reason.")
@@ -43,7 +45,7 @@ def parse(form: FormData, *, contact: bool = False) -> ParsedForm:
         name, email = values.get("name", ""), values.get("email", "")
         if not name or len(name) > 200:
             parsed.errors["name"] = i18n.gettext(NEED_NAME)
-        if "@" not in email or len(email) > 254 or " " in email or email.startswith("@"):
+        if not EMAIL.match(email) or len(email) > 254:
             parsed.errors["email"] = i18n.gettext(NEED_EMAIL)
     return parsed
 

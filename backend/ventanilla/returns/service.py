@@ -26,6 +26,7 @@ from ventanilla.core.i18n import N_
 from ventanilla.customers.models import Customer
 from ventanilla.orders import edits
 from ventanilla.orders.models import Order
+from ventanilla.outbox import service as outbox_service
 from ventanilla.outbox.events import EventType
 from ventanilla.portal.urls import order_url
 from ventanilla.returns import emails, options, policy, repository
@@ -194,19 +195,25 @@ def withdraw(
         edit.record(
             "withdrawal.received",
             {"rma": case.rma, "refund_minor": case.refund_minor, "currency": case.currency},
-            email=lambda locale: emails.withdrawal_acknowledgement(
-                locale,
-                name=name,
-                order_number=number,
-                rma=case.rma,
-                received_at=edit.now,
-                items=[(x.name, x.quantity) for x in lines],
-                refund_minor=case.refund_minor,
-                currency=case.currency,
-                url=url,
-            ),
             webhook=(EventType.WITHDRAWAL_RECEIVED, webhook_payload(case, lines, number)),
         )
+        ack = emails.withdrawal_acknowledgement(
+            edit.email_language(),
+            name=name,
+            order_number=number,
+            rma=case.rma,
+            received_at=edit.now,
+            items=[(x.name, x.quantity) for x in lines],
+            refund_minor=case.refund_minor,
+            currency=case.currency,
+            url=url,
+        )
+        # To the address the shopper gave (art. 11a: "where to send the acknowledgement"), and
+        # a copy to the account's address when it differs, so the account owner always knows.
+        for to in dict.fromkeys([email.strip(), customer.email]):
+            outbox_service.enqueue_email(
+                session, to=to, subject=ack.subject, text=ack.text, html=ack.html
+            )
         return CaseResult(case, created=True)
 
 
