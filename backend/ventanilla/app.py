@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute
 
 from ventanilla import __version__, discovery
 from ventanilla.access import handlers as access_handlers
+from ventanilla.access import policy as access_policy
 from ventanilla.config import ROOT, Settings, get_settings, use_settings
 from ventanilla.core import handlers
 from ventanilla.core.csrf import CSRFMiddleware
@@ -74,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         CSRFMiddleware,
         secret=settings.secret_key.get_secret_value(),
         secure=settings.secure_cookies,
+        session_cookie=access_policy.session_cookie_name(settings.secure_cookies),
+        base_url=settings.base_url,
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.production)
     app.add_middleware(
