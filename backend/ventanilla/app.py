@@ -23,7 +23,11 @@ from ventanilla.config import ROOT, Settings, get_settings, use_settings
 from ventanilla.core import handlers
 from ventanilla.core.csrf import CSRFMiddleware
 from ventanilla.core.deps import SessionDep, forbid_unknown_query
-from ventanilla.core.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from ventanilla.core.middleware import (
+    BodyLimitMiddleware,
+    HeadMiddleware,
+    SecurityHeadersMiddleware,
+)
 from ventanilla.core.templating import render
 from ventanilla.media import uploads as media_uploads
 
@@ -78,12 +82,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         session_cookie=access_policy.session_cookie_name(settings.secure_cookies),
         base_url=settings.base_url,
     )
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.production)
+    app.add_middleware(HeadMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         route_limit=route_body_limits(settings),
     )
+    # Outermost: every early answer (413, 403, 415) carries the security headers.
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.production)
 
     app.include_router(api_router(), prefix=API_PREFIX)
     for router in page_routers():
