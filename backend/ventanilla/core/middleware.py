@@ -124,6 +124,9 @@ def routes_of(app: Any) -> Iterator[tuple[str, set[str] | None, BaseRoute]]:
         yield str(context.path or ""), context.methods, context.original_route
 
 
+_routes = routes_of  # the earlier private name, still imported by tests
+
+
 @lru_cache(maxsize=512)
 def _path_regex(path: str) -> re.Pattern[str]:
     return compile_path(path)[0]
