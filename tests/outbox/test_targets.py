@@ -180,6 +180,30 @@ class TestSending:
         log = store.get(f"/api/v1/webhooks/{endpoint.id}/deliveries").text
         assert "nope" not in log and "http_4xx" in log  # the receiver answered {"error":"nope"}
 
+    def test_errors_logged_before_the_classes_are_shown_by_class_only(
+        self, webhook_receiver: WebhookReceiver, settings: Settings, store: TestClient
+    ) -> None:
+        from ventanilla.db import session_scope
+        from ventanilla.outbox.models import OutboxMessage, WebhookDelivery
+        from ventanilla.outbox.schemas import WebhookMessageRead
+
+        endpoint = add_endpoint(webhook_receiver.url)
+        webhook_receiver.respond_with(500)
+        (message_id,) = emit()
+        sender.drain_once()
+        with session_scope() as session:  # as an older version logged them
+            for row in session.query(WebhookDelivery).all():
+                row.error = 'HTTP 500: {"db_password": "hunter2"}'
+            outbox_row = session.get(OutboxMessage, message_id)
+            assert outbox_row is not None
+            outbox_row.last_error = 'HTTP 500: {"db_password": "hunter2"}'
+        log = store.get(f"/api/v1/webhooks/{endpoint.id}/deliveries")
+        assert log.json()["data"][0]["error"] == "http_5xx"
+        assert "hunter2" not in log.text
+        with session_scope() as session:
+            read = WebhookMessageRead.of(session.get(OutboxMessage, message_id))  # type: ignore[arg-type]
+        assert read.last_error == "http_5xx"
+
     def test_connects_to_the_checked_address_keeping_the_host(
         self, webhook_receiver: WebhookReceiver
     ) -> None:

@@ -99,6 +99,22 @@ def deliver(
     return Outcome(False, status, f"http_{status // 100}xx", duration)
 
 
+_OUR_OWN = ("endpoint disabled", "internal_error")
+
+
+def public_error(error: str | None, status_code: int | None) -> str | None:
+    """The error as the API shows it: one of ERRORS (or our own notes). Rows logged before the
+    errors were classified held the receiver's body or the exception's text; those are shown
+    by their class only."""
+    if error is None or error in ERRORS or error.startswith(_OUR_OWN):
+        return error
+    if status_code is None and error[:5] == "HTTP " and error[5:8].isdigit():
+        status_code = int(error[5:8])  # the old "HTTP 500: <body>"
+    if status_code is not None:
+        return f"http_{status_code // 100}xx"
+    return "connection_error"
+
+
 def _ms_since(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
