@@ -104,9 +104,9 @@ def allowed_methods(request: Request) -> str:
     table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(app.state, "allow_table", None)
     if table is None:
         by_path: dict[str, set[str]] = {}
-        for path, methods, _route in middleware.routes_of(app):
-            if methods:
-                by_path.setdefault(path, set()).update(m.upper() for m in methods)
+        for path, route_methods, _route in middleware.routes_of(app):
+            if route_methods:
+                by_path.setdefault(path, set()).update(m.upper() for m in route_methods)
         table = [
             (
                 re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"),
