@@ -172,8 +172,6 @@ def _writes(statement: str, context: Any) -> bool:
     return statement.lstrip()[:9].upper().startswith(_WRITE_VERBS)
 
 
-
-
 def get_engine() -> Engine:
     settings = get_settings()
     return engine_for(settings.database_url, settings.db_pool_size)

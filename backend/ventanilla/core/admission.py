@@ -260,7 +260,10 @@ def _database_ready() -> None:
 
 async def _check(probe: Any) -> str:
     try:
-        await asyncio.wait_for(to_thread.run_sync(probe), READY_TIMEOUT_SECONDS)
+        # abandon_on_cancel: a probe stuck in the pool is left to finish on its own.
+        await asyncio.wait_for(
+            to_thread.run_sync(probe, abandon_on_cancel=True), READY_TIMEOUT_SECONDS
+        )
     except Exception as error:  # noqa: BLE001  (any failure means "not ready")
         log.warning("readiness check failed: %s", error)
         return "unavailable"
