@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     admission_max_waiting: int | None = None  # default: 4 x max_in_flight
     admission_wait_seconds: float = 5.0
     thread_limit: int | None = None  # default: max(40, max_in_flight + 8)
-    limit_per_session: int = 4
+    limit_per_session: int = 8
     limit_per_api_key: int = 32
     limit_per_ip: int = 64
 
