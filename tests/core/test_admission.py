@@ -241,3 +241,36 @@ class TestDatabaseBusy:
         assert database_busy(sa_exc.TimeoutError("QueuePool limit reached"))
         assert database_busy(locked)
         assert not database_busy(gone)
+
+
+class TestRefusals:
+    """A client over its limit: 429 with Retry-After, in the form its request asked for."""
+
+    @pytest.fixture
+    def refusing(self, settings: Settings) -> Iterator[TestClient]:
+        from ventanilla.app import create_app
+
+        settings.limit_per_session = 0  # every request with a session cookie is one too many
+        with TestClient(create_app(settings)) as client:
+            client.cookies.set("ventanilla_session", "any")
+            yield client
+
+    def test_json_says_why_with_a_stable_code(self, refusing: TestClient) -> None:
+        response = refusing.get("/api/v1/me/orders/1/address")
+        assert response.status_code == 429
+        assert response.headers["retry-after"] == "1"
+        body = response.json()
+        assert body["code"] == "too_many_in_flight"
+        assert body["reason"].startswith("Tienes demasiadas peticiones en curso")
+
+    def test_a_page_is_shown_in_the_shoppers_language(self, refusing: TestClient) -> None:
+        response = refusing.get("/orders", headers={"Accept-Language": "en"})
+        assert response.status_code == 429
+        assert response.headers["retry-after"] == "1"
+        assert "text/html" in response.headers["content-type"]
+        assert "too many requests in progress" in response.text
+        assert "content-security-policy" in response.headers  # inside the security headers
+
+    def test_liveness_and_static_files_are_not_counted(self, refusing: TestClient) -> None:
+        assert refusing.get("/healthz").status_code == 200
+        assert refusing.get("/static/vendor/htmx.min.js").status_code == 200
