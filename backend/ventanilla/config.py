@@ -80,12 +80,13 @@ class Settings(BaseSettings):
 
     # Admission control (core.admission): how much work one app process takes on at once. A
     # request holds at most two pooled connections (its unit of work and a short one of its
-    # own), so the default in-flight limit is half the pool; the thread pool is made at least
+    # own), so the default in-flight limit is half the pool after two connections kept for the
+    # in-process worker and /readyz; the thread pool is made at least
     # that large plus a margin. Work beyond it waits on the event loop (holding no thread and
     # no connection) for up to `admission_wait_seconds`, with at most `admission_max_waiting`
     # waiting; past that it gets 503 with Retry-After. One client's own work beyond its limit
     # gets 429 with Retry-After at once: per shopper session, per API key, per client IP.
-    max_in_flight: int | None = None  # default: db_pool_size // 2
+    max_in_flight: int | None = None  # default: (db_pool_size - 2) // 2
     admission_max_waiting: int | None = None  # default: 4 x max_in_flight
     admission_wait_seconds: float = 5.0
     thread_limit: int | None = None  # default: max(40, max_in_flight + 8)
@@ -138,8 +139,9 @@ class Settings(BaseSettings):
 
     @property
     def in_flight_limit(self) -> int:
-        """Requests one process works on at once (`max_in_flight`, else half the pool)."""
-        return max(1, self.max_in_flight or self.db_pool_size // 2)
+        """Requests one process works on at once (`max_in_flight`, else half the pool after
+        two connections kept for the in-process worker and readiness checks)."""
+        return max(1, self.max_in_flight or (self.db_pool_size - 2) // 2)
 
     @property
     def waiting_limit(self) -> int:

@@ -6,8 +6,8 @@ Every request except liveness (`/healthz`) and static files passes two gates, in
    API key (the Bearer token) and per client IP. Beyond any of them the request is answered
    429 (`too_many_in_flight`) with `Retry-After` at once. The counts live in this process, or in
    Redis when `VENTANILLA_REDIS_URL` is set, so every replica shares them (`core.slots`).
-2. The process's capacity (`Settings.in_flight_limit`, half the connection pool by default: a
-   request holds at most two connections). Beyond it the request waits on the event loop,
+2. The process's capacity (`Settings.in_flight_limit`, half the connection pool less two by
+   default: a request holds at most two connections). Beyond it the request waits on the event loop,
    holding no thread and no connection, up to `admission_wait_seconds` and with at most
    `admission_max_waiting` others; otherwise 503 (`server_busy`) with `Retry-After`.
 
