@@ -121,8 +121,9 @@ def hit(session: Session, limit: Limit, *, now: datetime | None = None) -> Hit:
 def enforce(session: Session, limits: Iterable[Limit], *, now: datetime | None = None) -> None:
     """Count one attempt against every limit; raise RateLimited if any is exceeded.
 
-    The caller's transaction rolls back on the exception, so refused attempts do not count and
-    a refused caller stays refused until the window ends.
+    In the database the caller's transaction rolls back on the exception, so refused attempts
+    do not count and a refused caller stays refused until the window ends; in Redis every
+    limit is checked before any is counted, to the same effect.
     """
     limits = list(limits)
     settings = get_settings()
