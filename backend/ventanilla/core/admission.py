@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import sqlite3
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -235,6 +236,7 @@ def install(app: FastAPI, settings: Settings, *, session_cookie: str) -> None:
 
     app.add_exception_handler(sa_exc.TimeoutError, busy)
     app.add_exception_handler(sa_exc.OperationalError, busy)
+    app.add_exception_handler(sqlite3.OperationalError, busy)  # raised by a BEGIN event
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
