@@ -26,11 +26,12 @@ from ventanilla.access import policy as access_policy
 from ventanilla.access import service as access_service
 from ventanilla.apikeys import service as apikeys_service
 from ventanilla.config import Settings
-from ventanilla.core import clock
+from ventanilla.core import clock, csrf
 from ventanilla.db import session_scope
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 COOKIE = access_policy.session_cookie_name(False)
+CSRF = csrf.cookie_name(False)
 LINES = [("LOAD-TREN", 2495, 1), ("LOAD-PEONZA", 500, 3)]
 # Statuses a client may see under load: the answer itself, or "not now, retry".
 PUSH_OK = {201, 200}
@@ -130,6 +131,8 @@ BOTH_STORES = pytest.mark.parametrize("limits_store", ["memory", "redis"], indir
 class TestOneShopperFloods:
     @BOTH_STORES
     def test_fifty_writes_at_once_get_429_not_500_and_others_are_served(self, shop: Shop) -> None:
+        """Half through the JSON API, half through the page's form: the shopper's own limit
+        answers the excess at once; the rest re-confirm the address (nothing changes)."""
         url = shop.server.url
         with httpx.Client(base_url=url, timeout=30) as client:
             push(client, shop, "L-1001", "flood@example.com")
@@ -146,13 +149,20 @@ class TestOneShopperFloods:
             )
             assert first.status_code == 200 and first.json()["changed"], first.text
             version = first.json()["version"]
+            client.get("/find")
+            token = client.cookies[CSRF]
+        form = {**address, "line2": "", "version": str(version), "csrf_token": token}
+        own_form = {"Cookie": f"{COOKIE}={flooder}; {CSRF}={token}", "Origin": url}
 
         async def scenario() -> tuple[list[httpx.Response], list[float], list[int], float]:
             limits = httpx.Limits(max_connections=100)
             stop = asyncio.Event()
             async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
 
-                async def reconfirm() -> httpx.Response:
+                async def reconfirm(n: int) -> httpx.Response:
+                    if n % 2:  # the page's form, as a browser posts it
+                        path = "/orders/L-1001/address"
+                        return await client.post(path, data=form, headers=own_form)
                     return await client.put(
                         "/api/v1/me/orders/L-1001/address",
                         json={"version": version, "address": address},
@@ -172,7 +182,7 @@ class TestOneShopperFloods:
 
                 health = asyncio.create_task(timed_healthz(url, stop))
                 started = time.monotonic()
-                flood = asyncio.gather(*(reconfirm() for _ in range(50)))
+                flood = asyncio.gather(*(reconfirm(n) for n in range(50)))
                 responses, others = await asyncio.gather(flood, other_shopper())
                 elapsed = time.monotonic() - started
                 stop.set()
@@ -183,7 +193,12 @@ class TestOneShopperFloods:
         assert set(statuses) <= {200, 429, 503}, statuses
         assert statuses[200] >= 1 and statuses[429] >= 1, statuses
         assert all(retry_after_ok(r) for r in responses)
-        assert not any(r.json()["changed"] for r in responses if r.status_code == 200)
+        api = [r for r in responses if r.request.method == "PUT" and r.status_code == 200]
+        assert not any(r.json()["changed"] for r in api)
+        pages = [r for r in responses if r.request.method == "POST"]
+        assert all(r.headers["content-type"].startswith("text/html") for r in pages)
+        # A page that went through is the form again, with its "nothing changed" notice.
+        assert all('name="version"' in r.text for r in pages if r.status_code == 200)
         assert others == [200, 200, 200]
         assert max(health) < 1.0, f"/healthz waited {max(health):.2f} s"
         assert elapsed < 15, elapsed
