@@ -250,7 +250,16 @@ def main() -> None:
         if args.redis
         else {}
     )
-    run(args.db, args.code, args.seconds, extra)
+    try:
+        run(args.db, args.code, args.seconds, extra)
+    finally:
+        if args.redis:  # leave nothing behind in a shared Redis
+            import redis
+
+            client = redis.Redis.from_url(args.redis)
+            for key in client.scan_iter(f"{extra['VENTANILLA_REDIS_PREFIX']}:*"):
+                client.delete(key)
+            client.close()
 
 
 if __name__ == "__main__":
