@@ -81,10 +81,6 @@ class Gate:
             self._semaphore = asyncio.Semaphore(self.capacity)
         return self._semaphore
 
-    @property
-    def in_flight(self) -> int:
-        return self.capacity - self.semaphore._value
-
     async def enter(self, timeout: float) -> bool:
         """Take a place, waiting up to `timeout` seconds; False when full or timed out."""
         semaphore = self.semaphore
