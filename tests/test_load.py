@@ -200,7 +200,8 @@ class TestOneShopperFloods:
         # A page that went through is the form again, with its "nothing changed" notice.
         assert all('name="version"' in r.text for r in pages if r.status_code == 200)
         assert others == [200, 200, 200]
-        assert max(health) < 1.0, f"/healthz waited {max(health):.2f} s"
+        # Before: 29-32 s, behind the pool timeout. Now bounded by the loaded CPU only.
+        assert max(health) < 2.0, f"/healthz waited {max(health):.2f} s"
         assert elapsed < 15, elapsed
 
 
