@@ -12,7 +12,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
@@ -20,9 +19,9 @@ from ventanilla import __version__, discovery
 from ventanilla.access import handlers as access_handlers
 from ventanilla.access import policy as access_policy
 from ventanilla.config import ROOT, Settings, get_settings, use_settings
-from ventanilla.core import handlers
+from ventanilla.core import admission, handlers
 from ventanilla.core.csrf import CSRFMiddleware
-from ventanilla.core.deps import SessionDep, forbid_unknown_query
+from ventanilla.core.deps import forbid_unknown_query
 from ventanilla.core.middleware import (
     BodyLimitMiddleware,
     HeadMiddleware,
@@ -74,6 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     handlers.install(app)
     access_handlers.install(app)
+    admission.install(
+        app, settings, session_cookie=access_policy.session_cookie_name(settings.secure_cookies)
+    )
     # Innermost of ours: a refused form post still gets the security headers.
     app.add_middleware(
         CSRFMiddleware,
@@ -100,11 +102,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def api_docs(request: Request) -> Response:
         """The store API reference (Swagger UI over /openapi.json)."""
         return render(request, "api_docs.html")
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz(session: SessionDep) -> dict[str, str]:
-        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-        return {"status": "ok", "version": __version__}
 
     return app
 
