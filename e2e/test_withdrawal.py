@@ -1,6 +1,7 @@
 """A shopper withdraws from a delivered order in Chromium (Spanish, no help from JavaScript):
 the labelled entry, the short form, the separate confirm step, the acknowledgement read from
-the real SMTP server; the shop marks the goods received through the API and the refund is
+the real SMTP server; the other item returned under the policy (axe clean); the shop marks the
+withdrawn goods received through the API and the refund is
 made in localstripe."""
 
 from __future__ import annotations
@@ -119,6 +120,20 @@ def test_withdraw_from_a_delivered_order_then_the_shop_refunds(  # type: ignore[
     assert ack["To"] == EMAIL
     text = ack.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert rma in text and "Pelota de playa" in text and "Europe/Madrid" in text
+
+    # The other item goes back as a commercial return under the shop's (default) policy.
+    page.goto(f"{server.url}/orders/{NUMBER}/returns/new")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Devolver artículos")
+    assert run_axe(page) == []
+    page.get_by_label("Motivo").select_option("wrong_size")
+    page.get_by_label("Cantidad de Tren de madera que devuelves").fill("1")
+    page.get_by_role("button", name="Ver el resumen").click()
+    expect(page.locator("main")).to_contain_text("49,95")
+    assert run_axe(page) == []
+    screenshot(page, "43-return-review-es")
+    page.get_by_role("button", name="Confirmar devolución").click()
+    expect(page.locator("main")).to_contain_text("Cómo enviarlo de vuelta")
+    assert run_axe(page) == []
 
     received = httpx.post(
         f"{server.url}/api/v1/returns/{rma}/received", json={}, headers=headers, timeout=10
