@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     outbox_backoff_max_seconds: float = 6 * 3600
     webhook_timeout_seconds: float = 10.0
     allow_http_webhooks: bool | None = None  # default: only outside production
+    # Webhooks to loopback, private, link-local... addresses (outbox/targets.py): for development
+    # and the tests only. Default: only outside production.
+    webhooks_allow_private: bool | None = None
 
     # Shopper sessions
     session_idle_minutes: int = 120
@@ -135,6 +138,8 @@ class Settings(BaseSettings):
             self.run_worker_in_process = self.env == "demo"
         if self.allow_http_webhooks is None:
             self.allow_http_webhooks = self.env != "production"
+        if self.webhooks_allow_private is None:
+            self.webhooks_allow_private = self.env != "production"
         return self
 
     @property
