@@ -3,66 +3,129 @@
 The request session (`core.deps.SessionDep`) runs in the thread pool: every sync dependency and
 the route cost a hand-off there and back. A page's hot read (the order page's "is this still the
 page I rendered?") is one indexed statement of tens of microseconds, far cheaper than the hand-off,
-so it runs on the loop through this separate engine:
+so it runs on the loop, on a connection of its own:
 
-- its own pool, never shared with the request sessions, so a checkout never waits for a
-  connection that a worker thread holds (a blocking checkout on the loop would freeze it). The
-  loop holds a connection only for one synchronous statement and returns it before it awaits
-  anything, so one connection per loop is in use at most; the pool never waits (no overflow cap);
-- autocommit: a single SELECT is its own consistent snapshot; no BEGIN/ROLLBACK round trips;
+- one DBAPI connection per thread that reads (in a server, the event loop's thread), opened with
+  the engine's own connect arguments and never shared with the request sessions' pool, so the
+  loop never waits for a connection a worker thread holds (a blocking pool checkout on the loop
+  froze it). The loop runs one statement at a time, so one connection is all it needs;
+- autocommit: a single SELECT is its own consistent snapshot, without BEGIN/ROLLBACK round trips;
+- statements are SQLAlchemy Core, compiled once per dialect (`Prepared`) and run on the DBAPI
+  cursor: the ORM and Core's result machinery cost ~10x the statement itself here;
 - SQLite readers never wait for writers in WAL mode; a short busy timeout bounds the rare case.
 
-Writes never go through here: they stay in the thread pool with the request session.
+Writes never go through here: they stay in the thread pool with the request session. Tests
+count these statements with `observe` (they are not engine events).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import lru_cache
-from typing import Any, TypeVar
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Connection, create_engine
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.pool import NullPool
+from sqlalchemy.sql import Executable
 
 from ventanilla.config import get_settings
 
-T = TypeVar("T")
-
 SQLITE_READ_TIMEOUT_SECONDS = 1.0
 
+_local = threading.local()
+_observers: list[Callable[[str], None]] = []
 
-@lru_cache(maxsize=8)
+
+class ReadFailed(Exception):
+    """The loop's read connection failed (the database restarted, ...); it is discarded and
+    the caller falls back to its thread-pool path, which reconnects through the pool."""
+
+
+class Prepared:
+    """A Core statement compiled once per dialect, run with named parameters on a DBAPI cursor."""
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+
+    def _for(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect)
+            order = tuple(compiled.positiontup) if compiled.positional else None  # type: ignore[arg-type]
+            found = (str(compiled), order)
+            self._compiled[dialect.name] = found
+        return found
+
+    def first(self, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        """The first row (a tuple of DBAPI values), on this thread's read connection."""
+        connection, dialect = _connection()
+        sql, order = self._for(dialect)
+        args: Any = tuple(params[name] for name in order) if order is not None else params
+        for observe in _observers:
+            observe(sql)
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(sql, args)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        except dialect.loaded_dbapi.Error as error:
+            discard()
+            raise ReadFailed(str(error)) from error
+        return None if row is None else tuple(row)
+
+
+def _connection() -> tuple[Any, Dialect]:
+    url = get_settings().database_url
+    held: dict[str, tuple[Any, Dialect]] = getattr(_local, "connections", None) or {}
+    _local.connections = held
+    found = held.get(url)
+    if found is None:
+        engine = engine_for_reads(url)
+        cargs, cparams = engine.dialect.create_connect_args(engine.url)
+        if engine.dialect.name == "sqlite":
+            cparams.update(check_same_thread=False, timeout=SQLITE_READ_TIMEOUT_SECONDS)
+        raw = engine.dialect.connect(*cargs, **cparams)
+        engine.dialect.set_isolation_level(raw, "AUTOCOMMIT")
+        found = (raw, engine.dialect)
+        held[url] = found
+    return found
+
+
+def discard() -> None:
+    """Drop this thread's read connections (after a database error: the next read reconnects)."""
+    held: dict[str, tuple[Any, Dialect]] = getattr(_local, "connections", None) or {}
+    for raw, _dialect in held.values():
+        try:
+            raw.close()
+        except Exception:  # noqa: BLE001 - a broken connection may refuse to close as well
+            pass
+    held.clear()
+
+
 def engine_for_reads(url: str) -> Engine:
-    """The loop's read engine for a database URL (one per process and URL)."""
-    if make_url(url).get_backend_name() == "sqlite":
-        return create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_READ_TIMEOUT_SECONDS},
-            isolation_level="AUTOCOMMIT",
-            pool_size=2,
-            max_overflow=-1,
-            pool_reset_on_return=None,
-        )
-    return create_engine(
-        url,
-        isolation_level="AUTOCOMMIT",
-        pool_size=2,
-        max_overflow=-1,
-        pool_reset_on_return=None,
-    )
+    """An engine whose dialect and connect arguments the read connections use (never its pool)."""
+    return _engines(url)
 
 
-def read_engine() -> Engine:
-    """The read engine of the configured database."""
-    return engine_for_reads(get_settings().database_url)
+def _engines(url: str, cache: dict[str, Engine] = {}) -> Engine:  # noqa: B006 - a cache
+    engine = cache.get(url)
+    if engine is None:
+        # The pool is never used: NullPool keeps the engine from holding anything.
+        engine = create_engine(url, poolclass=NullPool)
+        cache[url] = engine
+    return engine
 
 
-def run(read: Callable[..., T], *args: Any) -> T:
-    """Run `read(connection, *args)` now, on the calling thread (the loop), and return its value.
-
-    `read` must be one short statement with no I/O of its own besides it; database errors
-    propagate (callers fall back to the thread-pool path).
-    """
-    connection: Connection
-    with read_engine().connect() as connection:
-        return read(connection, *args)
+@contextmanager
+def observe(callback: Callable[[str], None]) -> Iterator[None]:
+    """Call `callback(sql)` for every statement this read path runs (tests count them)."""
+    _observers.append(callback)
+    try:
+        yield
+    finally:
+        _observers.remove(callback)

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, select
+from sqlalchemy import Connection, and_, bindparam, func, literal_column, select
 
 from ventanilla.access.models import ShopperSession
 from ventanilla.activity.models import Activity
 from ventanilla.catalog.models import Product
+from ventanilla.core import reads
+from ventanilla.core.clock import as_utc
 from ventanilla.customers.models import Customer
 from ventanilla.invoices.models import Invoice
 from ventanilla.orders.models import Order, OrderChange, OrderLine
@@ -76,7 +78,7 @@ _SESSION_COLUMNS = (
 def _customer_orders_revision(customer: Any) -> list[Any]:
     """How many orders the customer has and the sum of their versions (versions only grow)."""
     count = select(func.count(_mine.c.id)).where(_mine.c.customer_id == customer)
-    total = select(func.coalesce(func.sum(_mine.c.version), 0)).where(
+    total = select(func.coalesce(func.sum(_mine.c.version), literal_column("0"))).where(
         _mine.c.customer_id == customer
     )
     newest = select(func.max(_mine.c.id)).where(_mine.c.customer_id == customer)
@@ -85,7 +87,6 @@ def _customer_orders_revision(customer: Any) -> list[Any]:
 
 def _order_revision() -> list[Any]:
     oid = _o.c.id
-    shipments = select(_sh.c.id).where(_sh.c.order_id == oid)
     return [
         _o.c.version,
         _o.c.status,
@@ -94,7 +95,10 @@ def _order_revision() -> list[Any]:
         _o.c.packing_claimed_at,
         select(func.max(_a.c.id)).where(_a.c.order_id == oid).scalar_subquery(),
         select(func.max(_sh.c.id)).where(_sh.c.order_id == oid).scalar_subquery(),
-        select(func.max(_te.c.id)).where(_te.c.shipment_id.in_(shipments)).scalar_subquery(),
+        select(func.max(_te.c.id))
+        .select_from(_te.join(_sh, _sh.c.id == _te.c.shipment_id))
+        .where(_sh.c.order_id == oid)
+        .scalar_subquery(),
         select(func.count(_i.c.id)).where(_i.c.order_id == oid).scalar_subquery(),
         select(func.max(_i.c.id)).where(_i.c.order_id == oid).scalar_subquery(),
         select(_ch.c.id).where(_ch.c.active_order_id == oid).scalar_subquery(),
@@ -123,23 +127,47 @@ _ORDERS_LIST = (
 )
 
 
-def _session_row(row: Any) -> SessionRow:
-    return SessionRow(*row[: len(_SESSION_COLUMNS)])
+_ORDER_PAGE_READ = reads.Prepared(_ORDER_PAGE)
+_ORDERS_LIST_READ = reads.Prepared(_ORDERS_LIST)
 
 
-def order_page_probe(conn: Connection, token_hash: str, number: str) -> Probe | None:
-    """The session (None if unknown), and the named order's revision if the customer owns it."""
-    row = conn.execute(_ORDER_PAGE, {"token_hash": token_hash, "number": number}).first()
+def _utc(value: Any) -> Any:
+    """A DBAPI datetime as an aware UTC datetime (SQLite returns the stored text, naive UTC)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return as_utc(value)
+    return value
+
+
+def _probe(row: tuple[Any, ...] | None, *, order: bool) -> Probe | None:
     if row is None:
         return None
+    sid, customer_id, created, seen, expires, revoked, locale, name = row[: len(_SESSION_COLUMNS)]
+    session = SessionRow(
+        sid, customer_id, _utc(created), _utc(seen), _utc(expires), _utc(revoked), locale, name
+    )
     rest = tuple(row[len(_SESSION_COLUMNS) :])
-    return Probe(session=_session_row(row), order_id=rest[0], revision=rest)
+    return Probe(session=session, order_id=rest[0] if order else None, revision=rest)
 
 
-def orders_list_probe(conn: Connection, token_hash: str) -> Probe | None:
+def order_page_probe(
+    token_hash: str, number: str, *, connection: Connection | None = None
+) -> Probe | None:
+    """The session (None if unknown), and the named order's revision if the customer owns it.
+
+    On the loop's read connection (`core.reads`), or on `connection` (the thread-pool path)."""
+    params = {"token_hash": token_hash, "number": number}
+    if connection is not None:
+        found = connection.execute(_ORDER_PAGE, params).first()
+        return _probe(None if found is None else tuple(found), order=True)
+    return _probe(_ORDER_PAGE_READ.first(params), order=True)
+
+
+def orders_list_probe(token_hash: str, *, connection: Connection | None = None) -> Probe | None:
     """The session (None if unknown) and the revision of the customer's orders."""
-    row = conn.execute(_ORDERS_LIST, {"token_hash": token_hash}).first()
-    if row is None:
-        return None
-    rest = tuple(row[len(_SESSION_COLUMNS) :])
-    return Probe(session=_session_row(row), order_id=None, revision=rest)
+    params = {"token_hash": token_hash}
+    if connection is not None:
+        found = connection.execute(_ORDERS_LIST, params).first()
+        return _probe(None if found is None else tuple(found), order=False)
+    return _probe(_ORDERS_LIST_READ.first(params), order=False)

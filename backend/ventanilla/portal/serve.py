@@ -18,7 +18,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -110,9 +109,8 @@ async def _shopper(request: Request, read: Callable[..., Probe | None], *args: A
     if token_hash is None:
         raise NoShopperSession()
     try:
-        probe = reads.run(read, token_hash, *args)
-    except DBAPIError:
-        # The loop's connection failed (a restarted database): the thread-pool path reconnects.
+        probe = read(token_hash, *args)  # inline: one indexed statement
+    except reads.ReadFailed:
         probe = await run_in_threadpool(_read_in_thread, read, token_hash, *args)
     if probe is None:
         raise NoShopperSession()
@@ -141,7 +139,7 @@ def _token_hash(token: str | None) -> str | None:
 
 def _read_in_thread(read: Callable[..., Probe | None], *args: Any) -> Probe | None:
     with session_scope(write=False) as session:
-        return read(session.connection(), *args)
+        return read(*args, connection=session.connection())
 
 
 def _touch(session_id: int) -> None:
