@@ -254,7 +254,11 @@ def run_database(kind: str, args: argparse.Namespace) -> list[Result]:
     finally:
         for server in (app, ref):
             server.terminate()
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:  # a server stuck under the load (SQLite pushes)
+                server.kill()
+                server.wait()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -269,6 +273,9 @@ def report(kind: str, results: list[Result], args: argparse.Namespace) -> None:
         f"{'× bare':>7} {'p99 × bare':>10}"
     )
     for r in results:
+        if r.rps == 0:
+            print(f"{r.name:32} no answer within {args.seconds:.0f}s ({args.connections} clients)")
+            continue
         ratio = p99 = ""
         if r.compare:
             ref = by_name[r.compare]

@@ -46,6 +46,10 @@ def flat_routes(routes: list[Any]) -> Iterator[RouteInfo]:
                     yield RouteInfo(
                         ctx.path, frozenset(ctx.methods), ctx.dependant, tuple(ctx.dependencies)
                     )
+                else:  # a plain Starlette route (the busiest pages): judged by its path
+                    plain = ctx.starlette_route or ctx.original_route
+                    if getattr(plain, "methods", None):
+                        yield RouteInfo(plain.path, frozenset(plain.methods), None, ())
         elif isinstance(route, APIRoute):
             yield RouteInfo(
                 route.path, frozenset(route.methods), route.dependant, tuple(route.dependencies)
@@ -53,6 +57,8 @@ def flat_routes(routes: list[Any]) -> Iterator[RouteInfo]:
 
 
 def _depends_on_shopper(dependant: Any) -> bool:
+    if dependant is None:
+        return False
     return any(
         dep.call in SHOPPER_DEPENDENCIES or _depends_on_shopper(dep)
         for dep in dependant.dependencies

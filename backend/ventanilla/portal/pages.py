@@ -27,24 +27,24 @@ async def home() -> RedirectResponse:
     return RedirectResponse("/orders", status_code=303)
 
 
-@router.get("/orders")
+# The two busiest pages are plain Starlette routes (GET, and HEAD with it): no parameters or
+# dependencies for FastAPI to solve (its machinery cost a third of a warm page); the session is
+# checked by `portal.serve` on the loop, with CurrentCustomer's and OwnedOrder's rules.
+
+
 async def orders_list(request: Request) -> Response:
     """The shopper's orders, newest first."""
-    # Async, with the session checked by `portal.serve` on the loop: a warm list is one statement
-    # and no thread-pool hand-off (the rules are CurrentCustomer's).
     return await serve.orders_list(request)
 
 
-@router.get("/orders/{number}")
-async def order_detail(request: Request, number: str) -> Response:
+async def order_detail(request: Request) -> Response:
     """One order: status, items, delivery, tracking, invoices, timeline and what can be done.
 
     Query: `partial=timeline` (only the timeline block, for HTMX) and `changed=<action key>`
     (an action's flow ended here: its "done" notice).
     """
-    # The shopper's own order only (OwnedOrder's rule, applied by `portal.serve`); reused until
-    # the order, the language or the shop's settings change. The two query parameters are read
-    # here rather than declared: FastAPI's parameter machinery cost a fifth of a warm page.
+    # Reused until the order, the language or the shop's settings change (`portal.pagecache`).
+    number = request.path_params["number"]
     query = request.query_params
     partial = query.get("partial")
     if partial is not None and partial != "timeline":
@@ -60,6 +60,10 @@ async def order_detail(request: Request, number: str) -> Response:
         )
     changed = query.get("changed", "")
     return await serve.order_page(request, number=number, partial=partial, changed=changed)
+
+
+router.add_route("/orders", orders_list, methods=["GET"], include_in_schema=False)
+router.add_route("/orders/{number}", order_detail, methods=["GET"], include_in_schema=False)
 
 
 @router.get("/orders/{number}/invoices/{invoice_number}")
