@@ -25,12 +25,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.pool import NullPool
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from ventanilla.config import get_settings
 
@@ -48,15 +49,15 @@ class ReadFailed(Exception):
 class Prepared:
     """A Core statement compiled once per dialect, run with named parameters on a DBAPI cursor."""
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
 
     def _for(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
         found = self._compiled.get(dialect.name)
         if found is None:
-            compiled = self.statement.compile(dialect=dialect)
-            order = tuple(compiled.positiontup) if compiled.positional else None  # type: ignore[arg-type]
+            compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect))
+            order = tuple(compiled.positiontup or ()) if compiled.positional else None
             found = (str(compiled), order, dict(compiled.params))
             self._compiled[dialect.name] = found
         return found

@@ -77,7 +77,8 @@ _SESSION_COLUMNS = (
 
 def _joined(*values: Any) -> Any:
     """Several aggregates of one scan as one text value ("3:7:12"): one subquery, not three."""
-    empty, colon = literal_column("''"), literal_column("':'")
+    empty: Any = literal_column("''")
+    colon: Any = literal_column("':'")
     text: Any = func.coalesce(cast(values[0], String), empty)
     for value in values[1:]:
         text = text + colon + func.coalesce(cast(value, String), empty)

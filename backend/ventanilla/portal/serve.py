@@ -33,6 +33,7 @@ from ventanilla.customers.models import Customer
 from ventanilla.db import session_scope
 from ventanilla.orders.models import Order
 from ventanilla.portal import actions, pagecache, repository, view
+from ventanilla.portal.pagecache import settings_key
 from ventanilla.portal.repository import Probe
 from ventanilla.portal.urls import order_url
 
@@ -47,8 +48,7 @@ async def order_page(
     probe = await _shopper(request, repository.order_page_probe, wanted)
     if probe.order_id is None or not wanted:
         raise OrderNotFound()
-    key = ("order", probe.session.customer_id, probe.order_id, probe.revision)
-    key += (pagecache.settings_key(),)
+    key = ("order", probe.session.customer_id, probe.order_id, probe.revision, settings_key())
     cache = pagecache.cache_of(request)
     entry = cache.get(key)
     if entry is None:
@@ -84,8 +84,8 @@ async def order_page(
 async def orders_list(request: Request) -> Response:
     """The shopper's orders list, as `pages.orders_list` documents it."""
     probe = await _shopper(request, repository.orders_list_probe)
-    key = ("orders", probe.session.customer_id, probe.session.customer_name, probe.revision)
-    key += (pagecache.settings_key(),)
+    customer_id, name = probe.session.customer_id, probe.session.customer_name
+    key = ("orders", customer_id, name, probe.revision, settings_key())
     cache = pagecache.cache_of(request)
     entry = cache.get(key)
     if entry is None:
@@ -118,7 +118,7 @@ async def _shopper(request: Request, read: Callable[..., Probe | None], *args: A
     now = clock.now()
     settings = get_settings()
     if not access_policy.session_is_active(
-        record,  # type: ignore[arg-type]  (the same lifetimes, read without the ORM)
+        record,  # type: ignore[arg-type]
         now=now,
         idle=timedelta(minutes=settings.session_idle_minutes),
         absolute=timedelta(hours=settings.session_absolute_hours),
