@@ -4,12 +4,14 @@ what rendering it afresh gives."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -22,6 +24,7 @@ from tests.access.helpers import login
 from tests.conftest import make_settings
 from tests.factories import make_customer, make_order
 from tests.portal.test_pages import T0, add_activity, add_invoice, add_shipment, shipped_order
+from ventanilla.access import service as access_service
 from ventanilla.access.models import ShopperSession
 from ventanilla.catalog.models import Product
 from ventanilla.config import Settings, use_settings
@@ -345,3 +348,35 @@ class TestBounded:
         assert cache.get("a") is not None  # "b" is now the oldest
         cache.put("c", pagecache.Entry("c"))
         assert len(cache) == 2 and cache.get("b") is None and cache.get("a") is not None
+
+
+class TestOneBuildAtATime:
+    def test_concurrent_requests_for_a_cold_page_build_it_once(
+        self, app: FastAPI, session: Session, customer: Customer, engine: Engine
+    ) -> None:
+        order = shipped_order(session, customer, lines=2, events=2)
+        session.commit()
+        with session_scope() as s:
+            token = access_service.start_session(s, customer_id=customer.id or 0)
+        built: list[str] = []
+
+        def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if "FROM order_lines" in statement:  # the read model's first statement
+                built.append(statement)
+
+        async def many() -> list[int]:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                c.cookies.set("ventanilla_session", token)
+                answers = await asyncio.gather(
+                    *(c.get(order_url(order.number)) for _ in range(8))
+                )
+            return [a.status_code for a in answers]
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            statuses = asyncio.run(many())
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert statuses == [200] * 8
+        assert len(built) == 1

@@ -14,14 +14,17 @@ per request and are part of the rendered variant's key.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from jinja2.filters import do_urlencode
 from markupsafe import escape
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from ventanilla.config import Settings, get_settings
@@ -63,6 +66,7 @@ class LRU:
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
         self._items: OrderedDict[Any, Entry] = OrderedDict()
+        self._building: dict[Any, asyncio.Future[Entry]] = {}
 
     def get(self, key: Any) -> Entry | None:
         entry = self._items.get(key)
@@ -79,6 +83,30 @@ class LRU:
 
     def __len__(self) -> int:
         return len(self._items)
+
+    async def get_or_build(self, key: Any, build: Callable[..., Any], *args: Any) -> Entry:
+        """The entry for `key`, building its data with `build(*args)` in a worker thread when
+        missing; concurrent requests for the same page wait for one build (no stampede)."""
+        entry = self.get(key)
+        if entry is not None:
+            return entry
+        loop = asyncio.get_running_loop()
+        building = self._building.get(key)
+        if building is not None and building.get_loop() is loop:
+            return await asyncio.shield(building)
+        future: asyncio.Future[Entry] = loop.create_future()
+        self._building[key] = future
+        try:
+            entry = self.put(key, Entry(await run_in_threadpool(build, *args)))
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved: nobody else may be waiting
+            raise
+        finally:
+            if self._building.get(key) is future:
+                del self._building[key]
+        future.set_result(entry)
+        return entry
 
 
 def cache_of(request: Request) -> LRU:

@@ -50,10 +50,9 @@ async def order_page(
         raise OrderNotFound()
     key = ("order", probe.session.customer_id, probe.order_id, probe.revision, settings_key())
     cache = pagecache.cache_of(request)
-    entry = cache.get(key)
-    if entry is None:
-        data = await run_in_threadpool(_build_order_page, probe.session.customer_id, probe.order_id)
-        entry = cache.put(key, pagecache.Entry(data))
+    entry = await cache.get_or_build(
+        key, _build_order_page, probe.session.customer_id, probe.order_id
+    )
     customer, page = entry.data
     # What the shopper can do depends on the time as well: decided now, part of the variant.
     now = clock.now()
@@ -86,11 +85,7 @@ async def orders_list(request: Request) -> Response:
     probe = await _shopper(request, repository.orders_list_probe)
     customer_id, name = probe.session.customer_id, probe.session.customer_name
     key = ("orders", customer_id, name, probe.revision, settings_key())
-    cache = pagecache.cache_of(request)
-    entry = cache.get(key)
-    if entry is None:
-        data = await run_in_threadpool(_build_orders_list, probe.session.customer_id)
-        entry = cache.put(key, pagecache.Entry(data))
+    entry = await pagecache.cache_of(request).get_or_build(key, _build_orders_list, customer_id)
     customer, orders = entry.data
 
     def render() -> str:
