@@ -8,10 +8,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+import jinja2.nodes
 from babel import Locale
 from babel.dates import format_date, format_datetime
 from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -32,6 +34,14 @@ def _babel_locale(code: str) -> Locale:
 @lru_cache(maxsize=8)
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
+
+
+@jinja2.pass_eval_context
+def _gettext(eval_ctx: jinja2.nodes.EvalContext, message: str, **variables: Any) -> str:
+    text = i18n.translations(i18n.current_locale.get()).gettext(message)
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
 
 
 def _money(amount_minor: int, currency: str) -> str:
@@ -69,6 +79,10 @@ def templates() -> Jinja2Blocks:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
     )
+    # `_()` straight to the catalog: Jinja's alias and its new-style wrapper went through
+    # `Context.call` twice per string (75 strings on the order page). Same result: the
+    # translation, marked safe under autoescape, always formatted with its variables.
+    env.globals["_"] = env.globals["gettext"] = _gettext
     env.filters["money"] = _money
     env.filters["datetime"] = _datetime
     env.filters["date"] = _date
