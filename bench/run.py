@@ -9,8 +9,10 @@ kept under var/bench/ or in `ventanilla_bench_<N>`: see bench/data.py), starts t
 uvicorn AND the bare reference app (bench/bare.py: one indexed query and a small Jinja2 page; a
 constant JSON) with the same number of workers on the same data, and drives each with Debian's
 `wrk` (C, event-driven: not the bottleneck; `make bench` installs it). It prints requests/s, p50
-and p99 and the ratios against the bare endpoints. The client shares the machine's cores with
-the servers, so compare ratios from one run, not absolute figures between machines.
+and p99, the ratios against the bare endpoints (median over `--repeat` rounds), and the server's
+CPU time per request (read from /proc: what a request costs, whatever else runs on the machine).
+The client shares the machine's cores with the servers, so compare ratios from one run, not
+absolute figures between machines.
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ class Result:
     low: float = 0.0  # the worst round's req/s (the spread, with --repeat)
     ratio: float = 0.0  # median over rounds of req/s / the bare endpoint's
     p99_ratio: float = 0.0
+    cpu_us: float = 0.0  # the server's CPU time per request (neighbours barely change it)
+    cpu_ratio: float = 0.0  # the bare endpoint's CPU per request / this one's
 
 
 def free_port() -> int:
@@ -138,11 +142,39 @@ def wrk(base: str, script: str, *, seconds: float, args: argparse.Namespace) -> 
     return dict(json.loads(line.removeprefix("BENCH ")))
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a server: its process and every worker under it."""
+    total = 0.0
+    for each in [pid, *children(pid)]:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def children(pid: int) -> list[int]:
+    try:
+        found = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+    return found + [grandchild for c in found for grandchild in children(c)]
+
+
+SERVERS: dict[str, int] = {}  # base URL -> server pid
+
+
 def once(name: str, base: str, script: str, args: argparse.Namespace) -> Result:
+    pid = SERVERS[base]
+    before = cpu_seconds(pid)
     raw = wrk(base, script, seconds=args.seconds, args=args)
+    used = cpu_seconds(pid) - before
     rps = raw["requests"] / (raw["us"] / 1e6)
     errors = raw["status"] + raw["timeout"] + raw["socket"]
-    return Result(name, rps, raw["p50"] / 1000, raw["p99"] / 1000, errors)
+    result = Result(name, rps, raw["p50"] / 1000, raw["p99"] / 1000, errors)
+    result.cpu_us = used / raw["requests"] * 1e6 if raw["requests"] else 0.0
+    return result
 
 
 def rounds(plan: list[tuple[str, str, str, str | None]], args: argparse.Namespace) -> list[Result]:
@@ -166,6 +198,10 @@ def rounds(plan: list[tuple[str, str, str, str | None]], args: argparse.Namespac
             best.p99_ratio = statistics.median(
                 r.p99_ms / c.p99_ms if c.p99_ms else 0.0 for r, c in pairs
             )
+            best.cpu_ratio = statistics.median(
+                c.cpu_us / r.cpu_us if r.cpu_us else 0.0 for r, c in pairs
+            )
+        best.cpu_us = statistics.median(r.cpu_us for r in runs[name])
         results.append(best)
     return results
 
@@ -246,6 +282,7 @@ def run_database(kind: str, args: argparse.Namespace) -> list[Result]:
     }
     token, key = session_cookie_and_key(env, email)
     logs = ROOT / "var" / "bench" / f"server-{kind}.log"
+    logs.parent.mkdir(parents=True, exist_ok=True)
     logs.unlink(missing_ok=True)
     app = start(uvicorn("ventanilla.app:create_app", port, workers), env, base + "/healthz", logs)
     ref = start(
@@ -254,6 +291,7 @@ def run_database(kind: str, args: argparse.Namespace) -> list[Result]:
         bare + "/bare/json",
         logs,
     )
+    SERVERS.update({base: app.pid, bare: ref.pid})
     try:
         # Production cookies (__Host-, Secure): sent by hand, as a browser would over HTTPS.
         session_cookie = session_cookie_name(secure=True)
@@ -297,7 +335,8 @@ def report(kind: str, results: list[Result], args: argparse.Namespace) -> None:
     )
     print(
         f"{'endpoint':32} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
-        f"{'× bare':>7} {'p99 × bare':>10} {'worst req/s':>11}"
+        f"{'× bare':>7} {'p99 × bare':>10} {'worst req/s':>11} {'CPU µs/req':>10} "
+        f"{'CPU: bare/this':>14}"
     )
     for r in results:
         if r.rps == 0:
@@ -305,9 +344,10 @@ def report(kind: str, results: list[Result], args: argparse.Namespace) -> None:
             continue
         ratio = f"{r.ratio:.2f}" if r.compare else ""
         p99 = f"{r.p99_ratio:.2f}" if r.compare else ""
+        capacity = f"{r.cpu_ratio:.2f}" if r.compare else ""
         print(
             f"{r.name:32} {r.rps:8.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {r.errors:7d} "
-            f"{ratio:>7} {p99:>10} {r.low:11.0f}"
+            f"{ratio:>7} {p99:>10} {r.low:11.0f} {r.cpu_us:10.0f} {capacity:>14}"
         )
     if any(r.errors for r in results):
         print(f"errors: non-2xx answers and timeouts (log: var/bench/server-{kind}.log)")
