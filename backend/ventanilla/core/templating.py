@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from ventanilla.config import ROOT, get_settings
 from ventanilla.core import i18n
+from ventanilla.core.clock import in_zone
 from ventanilla.core.money import format_money
 
 TEMPLATES_DIR = ROOT / "frontend" / "templates"
@@ -48,19 +49,23 @@ def _money(amount_minor: int, currency: str) -> str:
     return format_money(amount_minor, currency, _babel_locale(i18n.current_locale.get()))
 
 
+def local_time(value: datetime) -> datetime:
+    """`value` in the shop's time zone (UTC where that time does not exist: `clock.in_zone`)."""
+    return in_zone(value, _zone(get_settings().timezone))
+
+
 def _datetime(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
-    tz = _zone(get_settings().timezone)
     locale = _babel_locale(i18n.current_locale.get())
-    return str(format_datetime(value, fmt, tzinfo=tz, locale=locale))
+    return str(format_datetime(local_time(value), fmt, locale=locale))
 
 
 def _date(value: date | datetime | None, fmt: str = "long") -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.astimezone(_zone(get_settings().timezone)).date()
+        value = local_time(value).date()
     return str(format_date(value, fmt, locale=_babel_locale(i18n.current_locale.get())))
 
 
