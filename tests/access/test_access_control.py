@@ -46,10 +46,6 @@ def flat_routes(routes: list[Any]) -> Iterator[RouteInfo]:
                     yield RouteInfo(
                         ctx.path, frozenset(ctx.methods), ctx.dependant, tuple(ctx.dependencies)
                     )
-                else:  # a plain Starlette route (the busiest pages): judged by its path
-                    plain = ctx.starlette_route or ctx.original_route
-                    if getattr(plain, "methods", None):
-                        yield RouteInfo(plain.path, frozenset(plain.methods), None, ())
         elif isinstance(route, APIRoute):
             yield RouteInfo(
                 route.path, frozenset(route.methods), route.dependant, tuple(route.dependencies)
@@ -73,8 +69,19 @@ def is_shopper_route(info: RouteInfo) -> bool:
     )
 
 
+def plain_routes(routes: list[Any]) -> Iterator[RouteInfo]:
+    """Plain Starlette routes (the busiest pages, `portal.pages`): no dependant, judged by path."""
+    for route in routes:
+        if hasattr(route, "effective_route_contexts"):
+            for ctx in route.effective_route_contexts():
+                plain = ctx.starlette_route or ctx.original_route
+                if ctx.dependant is None and getattr(plain, "methods", None):
+                    yield RouteInfo(plain.path, frozenset(plain.methods), None, ())
+
+
 def shopper_routes(app: FastAPI) -> list[RouteInfo]:
-    return [info for info in flat_routes(app.routes) if is_shopper_route(info)]
+    found = [*flat_routes(app.routes), *plain_routes(app.routes)]
+    return [info for info in found if is_shopper_route(info)]
 
 
 def concrete(path: str, number: str) -> str:
