@@ -234,7 +234,7 @@ class TestChangesShowAtOnce:
     ) -> None:
         product = session.exec(select(Product).where(Product.name == "Tren de madera 0")).one()
         product.image_url = "https://img.example/new.jpg"
-        product.updated_at = clock.now()
+        product.updated_at = product.created_at + timedelta(days=1)  # a later push
         session.add(product)
         session.commit()
         assert "https://img.example/new.jpg" in page(client, order_url(order.number))
