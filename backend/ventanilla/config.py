@@ -143,7 +143,7 @@ class ReturnsPolicy(BaseModel):
 class ShopPolicy(BaseModel):
     """Rules the shop owns; read from a JSON or TOML file so a shop can see and change them."""
 
-    model_config = {"extra": "forbid"}
+    model_config = {"extra": "forbid", "frozen": True}  # shared: `Settings.policy` keeps it
 
     # Statuses in which a shopper may still change the address or amend the order.
     editable_statuses: list[str] = ["placed", "paid", "processing"]
@@ -154,6 +154,10 @@ class ShopPolicy(BaseModel):
     link_ttl_days: int = 15
     link_max_uses: int = 5
     returns: ReturnsPolicy = ReturnsPolicy()
+
+
+_DEFAULT_POLICY = ShopPolicy()
+_POLICIES: dict[tuple[str, int, int], ShopPolicy] = {}
 
 
 class Settings(BaseSettings):
@@ -298,9 +302,17 @@ class Settings(BaseSettings):
         return self.env == "production"
 
     def policy(self) -> ShopPolicy:
+        """The shop's rules: the file's as it is now (re-read when it changes), else defaults."""
         if self.policy_file is None:
-            return ShopPolicy()
-        return load_policy(self.policy_file)
+            return _DEFAULT_POLICY
+        stat = self.policy_file.stat()
+        key = (str(self.policy_file), stat.st_mtime_ns, stat.st_size)
+        found = _POLICIES.get(key)
+        if found is None:
+            found = load_policy(self.policy_file)
+            _POLICIES.clear()  # one file in use: keep only its newest reading
+            _POLICIES[key] = found
+        return found
 
     def check_secrets(self) -> None:
         """Refuse to run in production with placeholder secrets; generate them in demo/test."""
