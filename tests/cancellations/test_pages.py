@@ -1,0 +1,153 @@
+"""The shopper's "cancel the order" pages, without JavaScript (plain forms), in es and en."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from tests.access.helpers import login, post_form
+from tests.changes.support import changes_of, reload_order, shop, snapshot, stock_of
+from ventanilla.core.actors import Actor
+from ventanilla.core.decisions import Decision
+from ventanilla.db import session_scope
+from ventanilla.orders import service as orders_service
+from ventanilla.orders.models import Order
+from ventanilla.portal import actions
+
+WAREHOUSE = Actor.store("Almacén")
+
+
+def url(order: Order) -> str:
+    return f"/orders/{order.number}/cancel"
+
+
+def claimed(order: Order) -> Order:
+    with session_scope() as s:
+        orders_service.claim_for_packing(s, actor=WAREHOUSE, number=order.number)
+    return reload_order(order.number)[0]
+
+
+@pytest.fixture
+def returns_action() -> Iterator[None]:
+    """A returns action in the registry, as the returns domain will register one."""
+    actions.registered()
+    actions.register(
+        actions.Action(
+            key="return",
+            label="Return items",
+            decide=lambda ctx: Decision.yes(),
+            href=lambda ctx: "/returns",
+            position=50,
+        )
+    )
+    yield
+    actions.unregister("return")
+
+
+class TestConfirmationPage:
+    def test_the_page_shows_what_is_cancelled_and_asks_to_confirm(
+        self, client: TestClient, session: Session
+    ) -> None:
+        order, _products, _extras = shop(session)
+        login(client, order.customer_id)
+        client.cookies.set("lang", "en")
+        page = client.get(url(order))
+        assert page.status_code == 200
+        html = page.text
+        assert "Cancel order " + order.number in html
+        assert f'name="version" value="{order.version}"' in html
+        assert 'name="csrf_token"' in html
+        assert '<option value="ordered_by_mistake">I ordered by mistake</option>' in html
+        assert "36.30" in html and "goes back to the card you paid with" in html
+        assert "Keep my order" in html
+
+    def test_confirming_cancels_and_the_order_page_says_so(
+        self, client: TestClient, session: Session
+    ) -> None:
+        order, products, _extras = shop(session)
+        before = stock_of(products[0].sku)
+        login(client, order.customer_id)
+        client.cookies.set("lang", "en")
+        data = {"version": str(order.version), "reason": "changed_mind"}
+        response = post_form(client, url(order), data)
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/orders/{order.number}?changed=cancel"
+        assert reload_order(order.number)[0].status == "cancelled"
+        assert stock_of(products[0].sku) == before + 1
+        page = client.get(response.headers["location"]).text
+        assert "Your order is cancelled." in page
+        assert "The order was cancelled" in page  # the timeline entry
+        # The second click of an impatient shopper changes nothing and lands on the same page.
+        again = post_form(client, url(order), data)
+        assert again.status_code == 303
+        assert len([c for c in changes_of(order) if c.kind == "cancel"]) == 1
+        [change] = [c for c in changes_of(order) if c.kind == "cancel"]
+        assert change.preview["reason"] == "changed_mind"
+
+    def test_an_unknown_reason_is_a_422_and_changes_nothing(
+        self, client: TestClient, session: Session, engine: Engine
+    ) -> None:
+        order, _products, _extras = shop(session)
+        login(client, order.customer_id)
+        client.cookies.set("lang", "en")
+        before = snapshot(engine)
+        response = post_form(client, url(order), {"version": "1", "reason": "<script>"})
+        assert response.status_code == 422
+        assert "Choose one of the reasons in the list" in response.text
+        assert snapshot(engine) == before
+
+    def test_someone_elses_order_is_404_and_changes_nothing(
+        self, client: TestClient, session: Session, engine: Engine
+    ) -> None:
+        order, _products, _extras = shop(session)
+        other, _p, _e = shop(session, extra_products=())
+        login(client, other.customer_id)
+        before = snapshot(engine)
+        assert client.get(url(order)).status_code == 404
+        assert post_form(client, url(order), {"version": "1"}).status_code == 404
+        assert snapshot(engine) == before
+
+
+class TestAfterTheCutOff:
+    def test_english_says_why_and_promises_no_return_without_a_returns_action(
+        self, client: TestClient, session: Session
+    ) -> None:
+        order = claimed(shop(session)[0])
+        login(client, order.customer_id)
+        client.cookies.set("lang", "en")
+        html = client.get(url(order)).text
+        assert "so it can no longer be cancelled" in html
+        assert "please contact the shop" in html
+        assert "withdraw" not in html and "return it" not in html
+        assert 'name="reason"' not in html  # no form to submit
+        response = post_form(client, url(order), {"version": str(order.version)})
+        assert response.status_code == 409
+        assert "so it can no longer be cancelled" in response.text
+        assert reload_order(order.number)[0].status == "packing"
+        # The order page's box shows the action off, with the same reason.
+        box = client.get(f"/orders/{order.number}").text
+        assert "Cancel the order" in box and "so it can no longer be cancelled" in box
+
+    def test_spanish_says_why(self, client: TestClient, session: Session) -> None:
+        order = claimed(shop(session)[0])
+        login(client, order.customer_id)
+        client.cookies.set("lang", "es")
+        html = client.get(url(order)).text
+        assert "ya no se puede cancelar" in html
+        assert "ponte en contacto con la tienda" in html
+        assert "desistir" not in html
+
+    def test_with_a_returns_action_registered_it_points_there(
+        self, client: TestClient, session: Session, returns_action: None
+    ) -> None:
+        order = claimed(shop(session)[0])
+        login(client, order.customer_id)
+        client.cookies.set("lang", "en")
+        html = client.get(url(order)).text
+        assert "withdraw from the purchase or return it" in html
+        client.cookies.set("lang", "es")
+        assert "desistir de la compra o devolverlo" in client.get(url(order)).text
