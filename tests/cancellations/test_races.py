@@ -60,8 +60,7 @@ class TestCancelRacingThePackingClaim:
                 winners.add("claim")
                 assert stored.status == "packing"
                 assert all(
-                    isinstance(r, ChangeNotAllowed) and r.code == "packing_started"
-                    for r in cancels
+                    isinstance(r, ChangeNotAllowed) and r.code == "packing_started" for r in cancels
                 ), cancels
                 assert all(isinstance(r, tuple | AlreadyClaimed) for r in claims), claims
                 assert cancel_changes == [] and ledger(order) == []
