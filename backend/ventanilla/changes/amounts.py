@@ -294,7 +294,7 @@ def _shape_problems(new_lines: Sequence[NewLine]) -> list[Problem]:
                 ("actions",),
                 N_(
                     "An order cannot be left without items. To cancel the whole order, use "
-                    "\"Cancel the order\" on the order page."
+                    '"Cancel the order" on the order page.'
                 ),
                 "empty_order",
             )
