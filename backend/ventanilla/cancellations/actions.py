@@ -40,3 +40,5 @@ ACTION = actions.register(
 )
 actions.tell_in_timeline("order.cancelled", N_("The order was cancelled"))
 actions.tell_in_timeline("payment.authorisation_released", N_("The hold on your card was released"))
+# The ledger's refund rows (a cancellation's, an amendment's): payments names no kinds itself.
+actions.tell_in_timeline("refund.requested", N_("A refund to your card was started"))
