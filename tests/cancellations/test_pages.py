@@ -10,7 +10,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from tests.access.helpers import login, post_form
-from tests.changes.support import changes_of, reload_order, shop, snapshot, stock_of
+from tests.addresses.helpers import login as login_as
+from tests.changes.support import (
+    changes_of,
+    outbox_messages,
+    reload_order,
+    shop,
+    snapshot,
+    stock_of,
+)
 from ventanilla.core.actors import Actor
 from ventanilla.core.decisions import Decision
 from ventanilla.db import session_scope
@@ -111,6 +119,28 @@ class TestConfirmationPage:
         assert client.get(url(order)).status_code == 404
         assert post_form(client, url(order), {"version": "1"}).status_code == 404
         assert snapshot(engine) == before
+
+
+class TestAgentForTheCustomer:
+    def test_an_agent_acting_as_the_customer_cancels_in_their_name(
+        self, client: TestClient, session: Session
+    ) -> None:
+        order, _products, _extras = shop(session, status="placed")
+        login_as(client, order.customer_id, via="agent", agent_id="ana@tienda.example")
+        client.cookies.set("lang", "en")
+        response = post_form(client, url(order), {"version": str(order.version)})
+        assert response.status_code == 303
+        [change] = [c for c in changes_of(order) if c.kind == "cancel"]
+        assert (change.actor_type, change.actor_id, change.on_behalf_of) == (
+            "agent",
+            "ana@tienda.example",
+            order.customer_id,
+        )
+        # The email goes out in the customer's stored language and says who did it.
+        [email] = outbox_messages("email")
+        assert (
+            "Nuestro equipo de atención al cliente lo ha cancelado por ti." in email.payload["text"]
+        )
 
 
 class TestAfterTheCutOff:
