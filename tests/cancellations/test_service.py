@@ -17,6 +17,7 @@ from tests.changes.support import (
     shop,
     stock_of,
 )
+from tests.changes.test_money_rules import amend
 from tests.changes.test_races import request as request_items
 from tests.stripe_server import LocalStripe
 from ventanilla.activity.models import Activity
@@ -82,6 +83,30 @@ class TestMoneyBack:
         assert len(ledger(order)) == 1 and len(localstripe.refunds(intent)) == 1
         assert len(outbox_messages("webhook")) == 1
         assert len([c for c in changes_of(order) if c.kind == "cancel"]) == 1
+
+    def test_after_an_amendment_refund_only_the_rest_goes_back(
+        self, session: Session, localstripe: LocalStripe, stripe_settings: Settings
+    ) -> None:
+        intent = localstripe.paid_intent(3630)
+        order, _products, _extras = shop(session, payment_reference=intent)
+        amend(order, [SetQuantity(2, 0)])  # the 24,20 line goes: refunded
+        amended, _lines = reload_order(order.number)
+        result = cancel(amended)
+        assert result.change.settlement == "refund"
+        assert [(e.amount_minor, e.status) for e in ledger(order)] == [
+            (2420, "succeeded"),
+            (1210, "succeeded"),
+        ]
+        # Together exactly what was paid, never more.
+        assert sorted(r.amount for r in localstripe.refunds(intent)) == [1210, 2420]
+
+    def test_a_placed_order_is_not_refunded_whatever_its_payment_method(
+        self, session: Session, localstripe: LocalStripe, stripe_settings: Settings
+    ) -> None:
+        intent = localstripe.paid_intent(3630)
+        order, _products, _extras = shop(session, payment_reference=intent, status="placed")
+        assert cancel(order).change.settlement == "none"
+        assert ledger(order) == [] and localstripe.refunds(intent) == []
 
     def test_an_authorised_payment_is_released_not_refunded(
         self, session: Session, localstripe: LocalStripe, stripe_settings: Settings

@@ -209,8 +209,9 @@ def _money_back(edit: edits.OrderEdit, change: OrderChange) -> dict[str, int]:
         order.amount_to_capture_minor = 0
         change.settlement = "released"
         return figures
-    if order.status == "placed" and not _card_payment(order):
-        change.settlement = "none"  # nothing was charged
+    if order.status == "placed":
+        # Not charged, whatever its payment method (the amendments' rule: `lower_charge`).
+        change.settlement = "none"
         return figures
     try:
         refund = payments.refund_whole_order(
@@ -222,8 +223,8 @@ def _money_back(edit: edits.OrderEdit, change: OrderChange) -> dict[str, int]:
         )
     except (PaymentsNotConfigured, NoPaymentToRefund, RefundExceedsCaptured, AmountNotPayable):
         # Nothing was written: the shop refunds by hand, and the webhook tells it so.
-        change.settlement = "none" if order.status == "placed" else "shop_to_settle"
-        change.shop_settle_minor = 0 if order.status == "placed" else order.total_minor
+        change.settlement = "shop_to_settle"
+        change.shop_settle_minor = order.total_minor
         return figures
     figures["refund_minor"] = refund.amount_minor
     change.settlement = "refund" if refund.entries else "none"
