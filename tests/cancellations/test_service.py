@@ -5,7 +5,7 @@ told, one cancellation however many submits, and the packing claim refused after
 from __future__ import annotations
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from tests.cancellations.support import cancel, hook_for_cancellations, ledger
 from tests.changes.support import (
@@ -19,6 +19,7 @@ from tests.changes.support import (
 )
 from tests.changes.test_money_rules import amend
 from tests.changes.test_races import request as request_items
+from tests.invoices.support import store_invoice
 from tests.stripe_server import LocalStripe
 from ventanilla.activity.models import Activity
 from ventanilla.cancellations import service
@@ -26,6 +27,7 @@ from ventanilla.changes.amounts import SetQuantity
 from ventanilla.config import Settings
 from ventanilla.core.actors import Actor
 from ventanilla.db import session_scope
+from ventanilla.invoices.models import CreditNoteRequest
 from ventanilla.orders import service as orders_service
 from ventanilla.orders.exceptions import (
     ChangeNotAllowed,
@@ -33,6 +35,7 @@ from ventanilla.orders.exceptions import (
     OrderChanged,
     OrderNotFound,
 )
+from ventanilla.outbox import service as outbox_service
 
 WAREHOUSE = Actor.store("Almacén")
 
@@ -41,6 +44,13 @@ def activity_kinds(order_id: int | None) -> list[str]:
     with session_scope(write=False) as s:
         rows = s.query(Activity).filter(Activity.order_id == order_id).all()  # type: ignore[attr-defined]
         return [row.kind for row in rows]
+
+
+def hook_for_everything() -> None:
+    with session_scope() as s:
+        outbox_service.create_endpoint(
+            s, actor=Actor.system(), url="http://127.0.0.1:9/hooks", events=[]
+        )
 
 
 class TestMoneyBack:
@@ -166,6 +176,38 @@ class TestMoneyBack:
         # The held units and the ordered one are all back.
         assert stock_of(products[0].sku) == held + 2 + 1
         assert [c.status for c in changes_of(order)] == ["canceled", "confirmed"]
+
+
+class TestCreditNotes:
+    def test_an_issued_invoice_gets_a_credit_note_request_for_all_of_it(
+        self, session: Session, localstripe: LocalStripe, stripe_settings: Settings
+    ) -> None:
+        intent = localstripe.paid_intent(3630)
+        order, _products, _extras = shop(session, payment_reference=intent)
+        invoice = store_invoice(session, order, "F2026-0099", series="F2026")
+        hook_for_everything()
+        cancel(order)
+        with session_scope(write=False) as s:
+            [request] = s.exec(select(CreditNoteRequest)).all()
+        assert (request.invoice_id, request.reason) == (invoice.id, "order_cancelled")
+        assert request.total_minor == invoice.total_minor
+        assert request.refund_ids == [ledger(order)[0].idempotency_key]
+        types = [m.payload["type"] for m in outbox_messages("webhook")]
+        assert sorted(types) == ["credit_note.requested", "order.cancelled"]
+        [cancelled] = [
+            m.payload["data"]
+            for m in outbox_messages("webhook")
+            if m.payload["type"] == "order.cancelled"
+        ]
+        assert cancelled["credit_notes_requested_for"] == ["F2026-0099"]
+
+    def test_without_an_invoice_nothing_is_asked(
+        self, session: Session, settings: Settings
+    ) -> None:
+        order, _products, _extras = shop(session)
+        cancel(order)
+        with session_scope(write=False) as s:
+            assert s.exec(select(CreditNoteRequest)).all() == []
 
 
 class TestRefusals:

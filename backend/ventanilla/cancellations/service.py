@@ -23,7 +23,7 @@ from typing import Any, Literal
 from sqlmodel import Session
 
 from ventanilla.cancellations import actions as cancel_actions
-from ventanilla.cancellations import emails
+from ventanilla.cancellations import credit, emails
 from ventanilla.cancellations import policy as cancel_policy
 from ventanilla.catalog import repository as catalog_repository
 from ventanilla.changes import service as changes_service
@@ -153,14 +153,25 @@ def cancel_order(
             ),
         )
         stock = _stock_back(session, lines)
-        money = _money_back(edit, change)
+        money, refund_keys = _money_back(edit, change)
+        invoices = credit.request_credit_notes(
+            session, order=order, change_id=change.id or 0, refund_keys=refund_keys, actor=actor
+        )
         change.preview = {**change.preview, "stock_released": stock, **money}
         session.add(change)
         old_status = order.status
         order.status = "cancelled"
         order.status_at = max(order.status_at, edit.now)
         edit.bump_version()
-        _record(edit, change, lines, old_status=old_status, reason=reason, money=money)
+        _record(
+            edit,
+            change,
+            lines,
+            old_status=old_status,
+            reason=reason,
+            money=money,
+            credit_notes_for=invoices,
+        )
         return CancelResult(order=order, change=change, outcome="cancelled")
 
 
@@ -198,8 +209,9 @@ def _stock_back(session: Session, lines: list[OrderLine]) -> list[list[int]]:
     return [[product_id, quantity] for product_id, quantity in sorted(units.items())]
 
 
-def _money_back(edit: edits.OrderEdit, change: OrderChange) -> dict[str, int]:
-    """Release the hold, refund what was captured, or leave it to the shop; sets settlement."""
+def _money_back(edit: edits.OrderEdit, change: OrderChange) -> tuple[dict[str, int], list[str]]:
+    """Release the hold, refund what was captured, or leave it to the shop; sets settlement.
+    Returns the figures (refund_minor, released_minor) and the refunds' ledger keys."""
     session, order = edit.session, edit.order
     figures = {"refund_minor": 0, "released_minor": 0}
     if payments.authorised_not_captured(order):
@@ -208,11 +220,11 @@ def _money_back(edit: edits.OrderEdit, change: OrderChange) -> dict[str, int]:
         )
         order.amount_to_capture_minor = 0
         change.settlement = "released"
-        return figures
+        return figures, []
     if order.status == "placed":
         # Not charged, whatever its payment method (the amendments' rule: `lower_charge`).
         change.settlement = "none"
-        return figures
+        return figures, []
     try:
         refund = payments.refund_whole_order(
             session,
@@ -225,11 +237,11 @@ def _money_back(edit: edits.OrderEdit, change: OrderChange) -> dict[str, int]:
         # Nothing was written: the shop refunds by hand, and the webhook tells it so.
         change.settlement = "shop_to_settle"
         change.shop_settle_minor = order.total_minor
-        return figures
+        return figures, []
     figures["refund_minor"] = refund.amount_minor
     change.settlement = "refund" if refund.entries else "none"
     change.shop_settle_minor = refund.remainder_minor
-    return figures
+    return figures, [entry.idempotency_key for entry in refund.entries]
 
 
 def _record(
@@ -240,6 +252,7 @@ def _record(
     old_status: str,
     reason: str | None,
     money: dict[str, int],
+    credit_notes_for: list[str],
 ) -> None:
     order = edit.order
     settings = get_settings()
@@ -259,6 +272,8 @@ def _record(
         "shop_must_settle": bool(change.shop_settle_minor),
         "settle_minor": -change.shop_settle_minor,
         "payment_reference": order.payment_reference,
+        # Invoices a credit note was asked for (`credit_note.requested` follows for each).
+        "credit_notes_requested_for": credit_notes_for,
         "lines": _line_data(lines),
     }
     edit.record(
