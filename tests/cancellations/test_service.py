@@ -110,13 +110,13 @@ class TestMoneyBack:
         # Together exactly what was paid, never more.
         assert sorted(r.amount for r in localstripe.refunds(intent)) == [1210, 2420]
 
-    def test_a_placed_order_is_not_refunded_whatever_its_payment_method(
+    def test_money_stripe_took_is_refunded_even_on_a_placed_order(
         self, session: Session, localstripe: LocalStripe, stripe_settings: Settings
     ) -> None:
         intent = localstripe.paid_intent(3630)
         order, _products, _extras = shop(session, payment_reference=intent, status="placed")
-        assert cancel(order).change.settlement == "none"
-        assert ledger(order) == [] and localstripe.refunds(intent) == []
+        assert cancel(order).change.settlement == "refund"
+        assert [r.amount for r in localstripe.refunds(intent)] == [3630]
 
     def test_an_authorised_payment_is_released_not_refunded(
         self, session: Session, localstripe: LocalStripe, stripe_settings: Settings

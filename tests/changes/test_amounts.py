@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ventanilla.changes import amounts
 from ventanilla.changes.amounts import (
@@ -15,6 +17,7 @@ from ventanilla.changes.amounts import (
     SetQuantity,
 )
 from ventanilla.changes.tax import included_tax
+from ventanilla.orders.discounts import allocate, paid_for_line, paid_for_units
 
 
 def line(
@@ -337,3 +340,95 @@ class TestTaxWithADiscount:
             total_minor=11310,
         )
         assert result.new.tax_minor == 1963 + 210
+
+
+class TestDiscountedAmendments:
+    """The amendment with stored discount shares (`orders.discounts`), over many orders."""
+
+    def test_the_issue_two_discounted_coats_one_removed(self) -> None:
+        coat = CurrentLine(1, "ABRIGO", "Abrigo", 4800, 2, 2100, 1, discount_minor=1920)
+        result = amounts.compute(
+            currency="EUR",
+            lines=[coat],
+            actions=[SetQuantity(1, 1)],
+            products={"ABRIGO": product("ABRIGO", 4800)},
+            subtotal_minor=9600,
+            shipping_minor=0,
+            discount_minor=1920,
+            tax_minor=1333,
+            total_minor=7680,
+        )
+        assert (result.difference_minor, result.new.total_minor) == (-3840, 3840)
+        assert (result.new.discount_minor, result.lines[0].discount_minor) == (960, 960)
+        assert result.new.tax_minor == 666
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        spec=st.lists(
+            st.tuples(
+                st.integers(min_value=1, max_value=50_000), st.integers(min_value=1, max_value=9)
+            ),
+            min_size=1,
+            max_size=5,
+        ),
+        discount=st.integers(min_value=0, max_value=100_000),
+        shipping=st.integers(min_value=0, max_value=1_000),
+        data=st.data(),
+    )
+    def test_lowering_gives_back_exactly_what_the_removed_units_were_paid_for(
+        self,
+        spec: list[tuple[int, int]],
+        discount: int,
+        shipping: int,
+        data: st.DataObject,
+    ) -> None:
+        gross = [price * qty for price, qty in spec]
+        shares = allocate(discount, gross)
+        lines = [
+            CurrentLine(n, f"S{n}", f"A{n}", price, qty, 2100, n, discount_minor=share)
+            for n, ((price, qty), share) in enumerate(zip(spec, shares, strict=True), start=1)
+        ]
+        kept = data.draw(st.integers(min_value=0, max_value=len(lines) - 1))
+        actions = []
+        for line in lines:
+            low = 1 if line.line_no == kept + 1 else 0  # something must be left
+            new_qty = data.draw(st.integers(min_value=low, max_value=line.quantity))
+            if new_qty != line.quantity:
+                actions.append(SetQuantity(line.line_no, new_qty))
+        if not actions:
+            return
+        subtotal = sum(gross)
+        total = subtotal + shipping - discount
+        if total < 0:
+            return
+        result = amounts.compute(
+            currency="EUR",
+            lines=lines,
+            actions=actions,
+            products={line.sku: product(line.sku, line.unit_price_minor) for line in lines},
+            subtotal_minor=subtotal,
+            shipping_minor=shipping,
+            discount_minor=discount,
+            tax_minor=0,
+            total_minor=total,
+        )
+        wanted = {a.line_no: a.quantity for a in actions}
+        expected = sum(
+            paid_for_units(line, line.quantity - wanted[line.line_no])
+            for line in lines
+            if line.line_no in wanted
+        )
+        assert result.difference_minor == -expected
+        # Never more than paid: each line's refund within its exact share of what it cost.
+        for line in lines:
+            if line.line_no in wanted:
+                units = line.quantity - wanted[line.line_no]
+                refund = paid_for_units(line, units)
+                assert refund * line.quantity <= units * paid_for_line(line)
+        unallocated = discount - sum(shares)
+        assert result.new.discount_minor == unallocated + sum(
+            ln.discount_minor for ln in result.lines
+        )
+        assert result.new.total_minor == (
+            result.new.subtotal_minor + shipping - result.new.discount_minor
+        )

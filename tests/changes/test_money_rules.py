@@ -292,6 +292,24 @@ class TestNothingRefundedThatWasNotCaptured:
         assert ledger(order) == [] and localstripe.refunds(intent.id) == []
         assert reload_order("C-2")[0].amount_to_capture_minor == 1000
 
+    def test_money_stripe_took_is_refunded_even_if_the_shop_never_said_paid(
+        self, session: Session, localstripe: LocalStripe, stripe_settings: Settings
+    ) -> None:
+        intent = localstripe.paid_intent(9980, "eur")  # captured at once
+        order = push(
+            session,
+            "C-4",
+            [("CAFETERA", 4990, 2, "21")],
+            shipping_minor=0,
+            status="placed",
+            payment_reference=intent,
+        )
+        result = amend(order, [SetQuantity(1, 1)])
+        assert result.change.settlement == "refund"
+        [refund] = localstripe.refunds(intent)
+        assert refund.amount == 4990
+        assert reload_order("C-4")[0].amount_to_capture_minor is None
+
     def test_without_stripe_an_unpaid_order_never_promises_a_refund(
         self, session: Session, settings: Settings
     ) -> None:

@@ -65,9 +65,9 @@ class CancellationOptionsRead(BaseModel):
     reason_code: str | None = Field(description="Why not (the code every route refuses with)")
     reason: str | None = Field(description="Why not, in the shopper's language")
     reasons: list[CancelReasonRead]
-    money: Literal["refund", "release", "none"] = Field(
-        description="refund: paid, goes back to the card; release: a card hold not charged "
-        "yet; none: nothing was charged"
+    money: Literal["refund", "none"] = Field(
+        description="refund: the card payment goes back to the card (refunded, or released "
+        "when it was only authorised); none: nothing was charged"
     )
     amount_minor: int
     currency: str

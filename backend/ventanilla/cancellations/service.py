@@ -48,14 +48,14 @@ from ventanilla.portal.urls import order_url
 
 KIND = "cancel"  # the kind of change set a cancellation is (`OrderChange.kind`)
 
-Money = Literal["refund", "release", "none"]
+Money = Literal["refund", "none"]
 
 
 @dataclass(frozen=True)
 class CancelForm:
     """What the confirmation page shows: the order, its lines, whether it may be cancelled, and
-    what happens to the money (`refund`: paid, goes back to the card or is released;
-    `release`: a card hold not charged yet; `none`: nothing was charged)."""
+    what happens to the money (`refund`: goes back to the card, refunded or released;
+    `none`: nothing was charged)."""
 
     order: Order
     lines: list[OrderLine]
@@ -85,10 +85,9 @@ def cancel_form(session: Session, *, customer: Customer, order: Order) -> Cancel
     if order.customer_id != customer.id:  # routes scope already; never trust one layer
         raise OrderNotFound()
     assert order.id is not None
-    if order.status == "placed":
-        money: Money = "release" if _card_payment(order) else "none"
-    else:
-        money = "refund"
+    # Without asking Stripe: a card payment goes back to the card (refunded or, when it was only
+    # authorised, released); the email says which.
+    money: Money = "none" if order.status == "placed" and not _card_payment(order) else "refund"
     return CancelForm(
         order=order,
         lines=sorted(orders_repository.lines(session, order.id), key=lambda line: line.line_no),
@@ -214,15 +213,17 @@ def _money_back(edit: edits.OrderEdit, change: OrderChange) -> tuple[dict[str, i
     Returns the figures (refund_minor, released_minor) and the refunds' ledger keys."""
     session, order = edit.session, edit.order
     figures = {"refund_minor": 0, "released_minor": 0}
-    if payments.authorised_not_captured(order):
+    # Stripe's word on the capture wins over the order's status (`payments.payment_captured`).
+    captured = payments.payment_captured(order)
+    if captured is False:
         figures["released_minor"] = payments.release_authorisation(
             session, order=order, actor=edit.actor
         )
         order.amount_to_capture_minor = 0
         change.settlement = "released"
         return figures, []
-    if order.status == "placed":
-        # Not charged, whatever its payment method (the amendments' rule: `lower_charge`).
+    if captured is None and order.status == "placed":
+        # Not charged as far as the shop says, and Stripe has nothing else to say.
         change.settlement = "none"
         return figures, []
     try:

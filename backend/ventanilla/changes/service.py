@@ -288,9 +288,12 @@ def _settle(edit: edits.OrderEdit, change: OrderChange) -> ConfirmResult:
     session, order = edit.session, edit.order
     difference = change.difference_minor
     settlement = settlement_for(order, difference)
-    if settlement == "refund" and payments.authorised_not_captured(order):
-        # Nothing is refunded that was not captured: the shop captures less instead.
-        settlement = "lower_charge"
+    if settlement in ("refund", "lower_charge"):
+        # Stripe knows better than the order's status whether the money was taken: nothing is
+        # refunded that was not captured (the shop captures less), and what was is refunded.
+        captured = payments.payment_captured(order)
+        if captured is not None:
+            settlement = settlement_for(order, difference, captured=captured)
     sendable = to_stripe(max(difference, 0), order.currency)
     if settlement == "payment" and sendable.sent_minor == 0:
         settlement = "shop_to_settle"  # too small for a card payment in this currency

@@ -131,19 +131,19 @@ def cancel_payment(session: Session, *, entry: PaymentEntry) -> PaymentEntry:
     return locked
 
 
-def authorised_not_captured(order: Order) -> bool:
-    """Whether Stripe holds the order's payment authorised but not captured (manual capture).
-
-    Asks Stripe (inside the caller's transaction: keep it short); False when Stripe is off,
-    the order has no PaymentIntent, or Stripe does not answer (the refund path then decides,
-    and it never refunds more than Stripe says was captured).
+def payment_captured(order: Order) -> bool | None:
+    """What Stripe says about the order's own PaymentIntent: True when it took the money
+    (`succeeded`), False when it holds it authorised but not captured (`requires_capture`),
+    None when Stripe is off, there is no `pi_…`, Stripe does not answer or says anything else
+    (the caller then goes by the order's status). Calls Stripe inside the caller's transaction:
+    keep it short.
     """
     reference = order.payment_reference or ""
     if not provider.stripe_enabled() or not reference.startswith("pi_"):
-        return False
+        return None
     try:
         intent = provider.retrieve_intent(reference)
     except provider.ProviderError as exc:
         log.warning("could not ask Stripe about %s: %s", reference, exc)
-        return False
-    return intent.get("status") == "requires_capture"
+        return None
+    return {"succeeded": True, "requires_capture": False}.get(str(intent.get("status")))
