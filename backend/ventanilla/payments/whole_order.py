@@ -41,8 +41,9 @@ class WholeRefund:
 def release_authorisation(session: Session, *, order: Order, actor: Actor) -> int:
     """Cancel the order's uncaptured PaymentIntent at Stripe; returns the amount released.
 
-    Call under the order lock, after `payment_captured(order)` said False (authorised only). Calls Stripe in
-    the caller's transaction (keep it short). An intent already canceled counts as released
+    Call under the order lock, after `payment_captured(order)` said False (authorised only).
+    Calls Stripe in the caller's transaction (keep it short). An intent already canceled counts
+    as released
     (a retry after a lost commit). Raises PaymentProviderUnavailable (503) when Stripe does not
     answer; nothing is written then. Records `payment.authorisation_released`.
     """
