@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 _frozen: datetime | None = None
 
@@ -37,3 +37,13 @@ def as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def in_zone(value: datetime, zone: tzinfo) -> datetime:
+    """`value` (naive = UTC) in `zone`. At the calendar's edges (year 1, year 9999, which older
+    data may hold) the local time may not exist: then it stays in UTC rather than failing."""
+    utc = as_utc(value)
+    try:
+        return utc.astimezone(zone)
+    except OverflowError:
+        return utc

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from ventanilla.config import ROOT, get_settings
 from ventanilla.core import i18n
+from ventanilla.core.clock import in_zone
 from ventanilla.core.money import format_money
 
 TEMPLATES_DIR = ROOT / "frontend" / "templates"
@@ -24,18 +25,22 @@ def _money(amount_minor: int, currency: str) -> str:
     return format_money(amount_minor, currency, i18n.current_locale.get())
 
 
+def local_time(value: datetime) -> datetime:
+    """`value` in the shop's time zone (UTC where that time does not exist: `clock.in_zone`)."""
+    return in_zone(value, ZoneInfo(get_settings().timezone))
+
+
 def _datetime(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
-    tz = ZoneInfo(get_settings().timezone)
-    return str(format_datetime(value, fmt, tzinfo=tz, locale=i18n.current_locale.get()))
+    return str(format_datetime(local_time(value), fmt, locale=i18n.current_locale.get()))
 
 
 def _date(value: date | datetime | None, fmt: str = "long") -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.astimezone(ZoneInfo(get_settings().timezone)).date()
+        value = local_time(value).date()
     return str(format_date(value, fmt, locale=i18n.current_locale.get()))
 
 

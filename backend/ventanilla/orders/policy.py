@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ventanilla.config import ShopPolicy, get_settings
+from ventanilla.core import clock
 from ventanilla.core.decisions import Decision
 from ventanilla.core.i18n import N_
 from ventanilla.orders.models import Order
@@ -117,7 +118,7 @@ def _no(code: str) -> Decision:
 def _shop_time(at: datetime, now: datetime) -> str:
     """10:42 today, 20/11 10:42 before: in the shop's time zone, readable in es and en."""
     tz = ZoneInfo(get_settings().timezone)
-    local, today = at.astimezone(tz), now.astimezone(tz)
+    local, today = clock.in_zone(at, tz), clock.in_zone(now, tz)
     return local.strftime("%H:%M" if local.date() == today.date() else "%d/%m %H:%M")
 
 
@@ -142,8 +143,8 @@ def can_edit(order: Order, now: datetime, *, policy: ShopPolicy | None = None) -
             return _no("already_shipped")
         return _no("not_editable")
     if policy.edit_window_hours is not None:
-        deadline = order.placed_at + timedelta(hours=policy.edit_window_hours)
-        if now > deadline:
+        # A difference, not placed_at + window: a stored year-9999 time must not overflow.
+        if now - order.placed_at > timedelta(hours=policy.edit_window_hours):
             return Decision.no(
                 EDIT_REFUSALS["edit_window_closed"],
                 code="edit_window_closed",
