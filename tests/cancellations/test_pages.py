@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,11 +20,13 @@ from tests.changes.support import (
     snapshot,
     stock_of,
 )
+from tests.stripe_server import LocalStripe
 from ventanilla.core.actors import Actor
 from ventanilla.core.decisions import Decision
 from ventanilla.db import session_scope
 from ventanilla.orders import service as orders_service
 from ventanilla.orders.models import Order
+from ventanilla.payments import provider
 from ventanilla.portal import actions
 
 WAREHOUSE = Actor.store("Almacén")
@@ -182,3 +185,36 @@ class TestAfterTheCutOff:
         assert "withdraw from the purchase or return it" in html
         client.cookies.set("lang", "es")
         assert "desistir de la compra o devolverlo" in client.get(url(order)).text
+
+
+class TestStripeFailsHalfWay:
+    def test_a_hold_that_cannot_be_released_leaves_nothing_behind(
+        self,
+        stripe_client: TestClient,
+        session: Session,
+        engine: Engine,
+        localstripe: LocalStripe,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        intent = localstripe.client().v1.payment_intents.create(
+            params={
+                "amount": 3630,
+                "currency": "eur",
+                "payment_method": "pm_card_visa",
+                "confirm": True,
+                "capture_method": "manual",
+            }
+        )
+        order, products, _extras = shop(session, payment_reference=intent.id)
+        login(stripe_client, order.customer_id)
+        before = snapshot(engine)
+
+        def stripe_down(intent_id: str) -> Any:
+            raise provider.ProviderError("timed out", permanent=False)
+
+        # Stripe answered whether it was captured, then failed to cancel the authorisation.
+        monkeypatch.setattr(provider, "cancel_intent", stripe_down)
+        response = post_form(stripe_client, url(order), {"version": str(order.version)})
+        assert response.status_code == 503
+        assert snapshot(engine) == before  # the page's own commit kept nothing of it
+        assert localstripe.intent(intent.id).status == "requires_capture"

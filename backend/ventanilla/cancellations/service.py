@@ -131,47 +131,55 @@ def cancel_order(
             return CancelResult(order=order, change=done, outcome="unchanged")
         edit.refuse_unless(decide(order, edit.now))
         edit.expect_version(version)
-        _withdraw_open_change(edit)
-        lines = sorted(orders_repository.lines(session, edit.order_id), key=lambda x: x.line_no)
-        change = orders_repository.add_change(
-            session,
-            OrderChange(
-                order_id=edit.order_id,
-                kind=KIND,
-                status="confirmed",
-                base_version=order.version,
-                actor_type=actor.type,
-                actor_id=actor.id,
-                on_behalf_of=actor.on_behalf_of,
-                currency=order.currency,
-                old_total_minor=order.total_minor,
-                new_total_minor=0,
-                difference_minor=-order.total_minor,
-                preview={"reason": reason, "lines": _line_data(lines)},
-                decided_at=edit.now,
-            ),
-        )
-        stock = _stock_back(session, lines)
-        money, refund_keys = _money_back(edit, change)
-        invoices = credit.request_credit_notes(
-            session, order=order, change_id=change.id or 0, refund_keys=refund_keys, actor=actor
-        )
-        change.preview = {**change.preview, "stock_released": stock, **money}
-        session.add(change)
-        old_status = order.status
-        order.status = "cancelled"
-        order.status_at = max(order.status_at, edit.now)
-        edit.bump_version()
-        _record(
-            edit,
-            change,
-            lines,
-            old_status=old_status,
-            reason=reason,
-            money=money,
-            credit_notes_for=invoices,
-        )
-        return CancelResult(order=order, change=change, outcome="cancelled")
+        # A savepoint: a refusal half-way (Stripe does not answer) leaves nothing behind, even
+        # for a caller that goes on using the session (a page that shows the refusal).
+        with session.begin_nested():
+            return _cancel(edit, reason)
+
+
+def _cancel(edit: edits.OrderEdit, reason: str | None) -> CancelResult:
+    session, order, actor = edit.session, edit.order, edit.actor
+    _withdraw_open_change(edit)
+    lines = sorted(orders_repository.lines(session, edit.order_id), key=lambda x: x.line_no)
+    change = orders_repository.add_change(
+        session,
+        OrderChange(
+            order_id=edit.order_id,
+            kind=KIND,
+            status="confirmed",
+            base_version=order.version,
+            actor_type=actor.type,
+            actor_id=actor.id,
+            on_behalf_of=actor.on_behalf_of,
+            currency=order.currency,
+            old_total_minor=order.total_minor,
+            new_total_minor=0,
+            difference_minor=-order.total_minor,
+            preview={"reason": reason, "lines": _line_data(lines)},
+            decided_at=edit.now,
+        ),
+    )
+    stock = _stock_back(session, lines)
+    money, refund_keys = _money_back(edit, change)
+    invoices = credit.request_credit_notes(
+        session, order=order, change_id=change.id or 0, refund_keys=refund_keys, actor=actor
+    )
+    change.preview = {**change.preview, "stock_released": stock, **money}
+    session.add(change)
+    old_status = order.status
+    order.status = "cancelled"
+    order.status_at = max(order.status_at, edit.now)
+    edit.bump_version()
+    _record(
+        edit,
+        change,
+        lines,
+        old_status=old_status,
+        reason=reason,
+        money=money,
+        credit_notes_for=invoices,
+    )
+    return CancelResult(order=order, change=change, outcome="cancelled")
 
 
 def _card_payment(order: Order) -> bool:
