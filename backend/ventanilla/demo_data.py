@@ -22,6 +22,8 @@ SHOP = {
 }
 
 # (sku, name, price in cents, stock, final sale)
+# The shop's labels, which the example policy (examples/policy.toml) matches on.
+TAGS = {"COCH-01": ["electronics"], "PEON-02": ["electronics"], "EDUC-02": ["personalised"]}
 PRODUCTS: list[tuple[str, str, int, int, bool]] = [
     ("PEON-01", "Peonza de madera clásica", 899, 40, False),
     ("PEON-02", "Peonza luminosa LED", 1299, 25, False),
@@ -52,7 +54,7 @@ PRODUCTS: list[tuple[str, str, int, int, bool]] = [
     ("EDUC-04", "Microscopio infantil", 3995, 5, False),
     ("EDUC-05", "Globo terráqueo luminoso", 3495, 8, False),
     ("ARTE-01", "Caja de acuarelas 24 colores", 1295, 40, False),
-    ("ARTE-02", "Plastilina 12 barras", 695, 90, False),
+    ("ARTE-02", "Plastilina 12 barras", 695, 90, True),  # final sale (clearance)
     ("ARTE-03", "Kit de pulseras de cuentas", 1495, 0, False),
     ("ARTE-04", "Caballete doble cara", 4995, 3, False),
     ("MUSI-01", "Xilófono de madera", 1995, 17, False),
@@ -206,6 +208,7 @@ def product_payloads() -> list[dict[str, Any]]:
             "stock_on_hand": stock,
             "returnable": not final,
             "final_sale": final,
+            "tags": TAGS.get(sku, []),
             "image_url": f"/static/images/products/{sku.split('-')[0].lower()}.svg",
         }
         for sku, name, price, stock, final in PRODUCTS
@@ -265,7 +268,7 @@ def _order(
         "packing": rng.uniform(8, 30),
         "packed": rng.uniform(10, 40),
         "shipped": rng.uniform(30, 96),
-        "delivered": rng.uniform(100, 600),
+        "delivered": rng.uniform(100, 1200),
         "cancelled": rng.uniform(5, 300),
     }[status]
     placed_at = (now - timedelta(hours=age_hours)).replace(microsecond=0)
@@ -312,6 +315,10 @@ def _order(
     else:
         path = FLOW[1 : FLOW.index(status) + 1]
     span = now - placed_at
+    if status == "delivered":
+        # Delivered within four days of placing: older orders fall outside the 14-day
+        # withdrawal period, newer ones inside (both in the demo).
+        span = min(span, timedelta(hours=96))
     for k, step in enumerate(path, start=1):
         order.events.append((step, placed_at + span * (k / (len(path) + 1))))
     if status in ("shipped", "delivered"):

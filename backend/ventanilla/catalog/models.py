@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
 from ventanilla.core.models import created_at_field, utc_field
@@ -24,6 +25,14 @@ class Product(SQLModel, table=True):
     stock_on_hand: int = 0
     returnable: bool = True
     final_sale: bool = False
+    # The shop's own labels (`personalised`, `hygiene_sealed`...): return rules match on them and
+    # the withdrawal exceptions name them (never inferred from anything else).
+    tags: list[str] = Field(
+        default_factory=list,
+        sa_type=JSON,
+        nullable=False,
+        sa_column_kwargs={"server_default": "[]"},
+    )
     image_url: str | None = Field(default=None, max_length=2000)
     created_at: datetime = created_at_field()
     updated_at: datetime | None = utc_field()

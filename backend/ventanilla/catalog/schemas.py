@@ -58,6 +58,12 @@ class ProductCreate(StrictModel):
     stock_on_hand: Count = 0
     returnable: Flag = True
     final_sale: Flag = Field(default=False, description="Final sale: never returnable")
+    tags: list[Code] = Field(
+        default_factory=list,
+        max_length=20,
+        description="The shop's labels; return rules match on them and the policy's "
+        "`withdrawal_exception_tags` name the products exempt from withdrawal (docs/returns.md)",
+    )
     image_url: WebUrl | None = None
     group_sku: Code | None = Field(
         default=None, description="The product this variant belongs to (e.g. all sizes)"
@@ -77,6 +83,7 @@ class ProductRead(BaseModel):
     stock_on_hand: int
     returnable: bool
     final_sale: bool
+    tags: list[str] = []
     image_url: str | None
     created_at: datetime
     updated_at: datetime | None

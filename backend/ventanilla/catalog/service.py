@@ -45,6 +45,7 @@ def put_product(session: Session, *, actor: Actor, sku: str, data: ProductCreate
         "stock_on_hand": data.stock_on_hand,
         "returnable": data.returnable,
         "final_sale": data.final_sale,
+        "tags": sorted(set(data.tags)),
         "image_url": str(data.image_url) if data.image_url is not None else None,
         "group_sku": data.group_sku,
     }
