@@ -25,3 +25,41 @@ def stripe_client(stripe_settings: Settings) -> Iterator[TestClient]:
 def postgres_only(backend: str) -> None:
     if backend != "postgresql":
         pytest.skip("SQLite serialises writers: only PostgreSQL can race these for real")
+
+
+AFTER_SALES = ("return", "withdraw")
+
+
+@pytest.fixture
+def without_after_sales() -> Iterator[None]:
+    """The registry without withdrawal and return actions (as before the returns domain)."""
+    from ventanilla.portal import actions
+
+    saved = [a for a in actions.registered() if a.key.startswith(AFTER_SALES)]
+    for action in saved:
+        actions.unregister(action.key)
+    yield
+    for action in saved:
+        actions.register(action)
+
+
+@pytest.fixture
+def returns_action() -> Iterator[None]:
+    """A returns action in the registry: the returns domain's, or one like it."""
+    from ventanilla.core.decisions import Decision
+    from ventanilla.portal import actions
+
+    if any(a.key.startswith(AFTER_SALES) for a in actions.registered()):
+        yield
+        return
+    actions.register(
+        actions.Action(
+            key="return",
+            label="Return items",
+            decide=lambda ctx: Decision.yes(),
+            href=lambda ctx: "/returns",
+            position=50,
+        )
+    )
+    yield
+    actions.unregister("return")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,12 +21,10 @@ from tests.changes.support import (
 )
 from tests.stripe_server import LocalStripe
 from ventanilla.core.actors import Actor
-from ventanilla.core.decisions import Decision
 from ventanilla.db import session_scope
 from ventanilla.orders import service as orders_service
 from ventanilla.orders.models import Order
 from ventanilla.payments import provider
-from ventanilla.portal import actions
 
 WAREHOUSE = Actor.store("Almacén")
 
@@ -40,23 +37,6 @@ def claimed(order: Order) -> Order:
     with session_scope() as s:
         orders_service.claim_for_packing(s, actor=WAREHOUSE, number=order.number)
     return reload_order(order.number)[0]
-
-
-@pytest.fixture
-def returns_action() -> Iterator[None]:
-    """A returns action in the registry, as the returns domain will register one."""
-    actions.registered()
-    actions.register(
-        actions.Action(
-            key="return",
-            label="Return items",
-            decide=lambda ctx: Decision.yes(),
-            href=lambda ctx: "/returns",
-            position=50,
-        )
-    )
-    yield
-    actions.unregister("return")
 
 
 class TestConfirmationPage:
@@ -148,7 +128,7 @@ class TestAgentForTheCustomer:
 
 class TestAfterTheCutOff:
     def test_english_says_why_and_promises_no_return_without_a_returns_action(
-        self, client: TestClient, session: Session
+        self, client: TestClient, session: Session, without_after_sales: None
     ) -> None:
         order = claimed(shop(session)[0])
         login(client, order.customer_id)
@@ -166,7 +146,9 @@ class TestAfterTheCutOff:
         box = client.get(f"/orders/{order.number}").text
         assert "Cancel the order" in box and "so it can no longer be cancelled" in box
 
-    def test_spanish_says_why(self, client: TestClient, session: Session) -> None:
+    def test_spanish_says_why(
+        self, client: TestClient, session: Session, without_after_sales: None
+    ) -> None:
         order = claimed(shop(session)[0])
         login(client, order.customer_id)
         client.cookies.set("lang", "es")

@@ -212,7 +212,7 @@ class TestCreditNotes:
 
 class TestRefusals:
     def test_after_the_packing_claim_it_is_refused_and_nothing_changes(
-        self, session: Session, settings: Settings
+        self, session: Session, settings: Settings, without_after_sales: None
     ) -> None:
         order, _products, _extras = shop(session)
         with session_scope() as s:
@@ -225,6 +225,16 @@ class TestRefusals:
         assert "return" not in exc.value.message
         assert reload_order(order.number)[0].status == "packing"
         assert outbox_messages() == []
+
+    def test_with_the_returns_domain_the_refusal_offers_withdrawal_or_a_return(
+        self, session: Session, settings: Settings, returns_action: None
+    ) -> None:
+        order, _products, _extras = shop(session)
+        with session_scope() as s:
+            orders_service.claim_for_packing(s, actor=WAREHOUSE, number=order.number)
+        with pytest.raises(ChangeNotAllowed) as exc:
+            cancel(reload_order(order.number)[0])
+        assert "withdraw from the purchase or return it" in exc.value.message
 
     def test_a_packing_claim_after_the_cancellation_is_refused(
         self, session: Session, settings: Settings
