@@ -53,8 +53,24 @@ class TestConfirmationPage:
         assert f'name="version" value="{order.version}"' in html
         assert 'name="csrf_token"' in html
         assert '<option value="ordered_by_mistake">I ordered by mistake</option>' in html
-        assert "36.30" in html and "goes back to the card you paid with" in html
+        # Without Stripe configured nothing goes back through it: the shop refunds by hand.
+        assert "The shop will contact you to refund" in html and "36.30" in html
+        assert "goes back to the card you paid with" not in html
         assert "Keep my order" in html
+
+    def test_the_card_is_promised_only_when_stripe_will_refund(
+        self, stripe_client: TestClient, session: Session
+    ) -> None:
+        not_stripe, _products, _extras = shop(session, extra_products=())
+        paid, _products, _extras = shop(session, payment_reference="pi_cancel_page_1")
+        login(stripe_client, paid.customer_id)
+        stripe_client.cookies.set("lang", "en")
+        html = stripe_client.get(url(paid)).text
+        assert "36.30" in html and "goes back to the card you paid with" in html
+        login(stripe_client, not_stripe.customer_id)
+        html = stripe_client.get(url(not_stripe)).text
+        assert "The shop will contact you to refund" in html
+        assert "goes back to the card" not in html
 
     def test_confirming_cancels_and_the_order_page_says_so(
         self, client: TestClient, session: Session

@@ -35,6 +35,7 @@ from ventanilla.db import session_scope
 from ventanilla.orders.models import Order
 from ventanilla.portal import pagecache, view
 from ventanilla.portal.urls import order_url
+from ventanilla.returns.models import ReturnCase
 from ventanilla.shipping.models import TrackingEvent
 
 
@@ -229,9 +230,32 @@ class TestChangesShowAtOnce:
         session.commit()
         assert "F-LATER-2" in page(client, order_url(order.number))
 
-    def test_a_new_product_image(
+    def test_a_new_return_case_and_its_status(
         self, client: TestClient, session: Session, order: Order
     ) -> None:
+        # Written without any activity row: the case itself must change the revision.
+        case = ReturnCase(
+            rma="R-PAGE2345",
+            order_id=order.id or 0,
+            customer_id=order.customer_id,
+            kind="withdrawal",
+            contact_name="Ana",
+            contact_email="ana@example.com",
+            currency="EUR",
+            refund_minor=1000,
+            actor_type="shopper",
+        )
+        session.add(case)
+        session.commit()
+        html = page(client, order_url(order.number))
+        assert f'href="{order_url(order.number)}/returns/R-PAGE2345"' in html
+        assert "Desistimiento R-PAGE2345" in html and "Registrada: envía los artículos" in html
+        case.status, case.updated_at = "declined", T0 + timedelta(days=5)
+        session.add(case)
+        session.commit()
+        assert "Rechazada" in page(client, order_url(order.number))
+
+    def test_a_new_product_image(self, client: TestClient, session: Session, order: Order) -> None:
         product = session.exec(select(Product).where(Product.name == "Tren de madera 0")).one()
         product.image_url = "https://img.example/new.jpg"
         product.updated_at = product.created_at + timedelta(days=1)  # a later push
@@ -368,9 +392,7 @@ class TestOneBuildAtATime:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
                 c.cookies.set("ventanilla_session", token)
-                answers = await asyncio.gather(
-                    *(c.get(order_url(order.number)) for _ in range(8))
-                )
+                answers = await asyncio.gather(*(c.get(order_url(order.number)) for _ in range(8)))
             return [a.status_code for a in answers]
 
         event.listen(engine, "before_cursor_execute", count)

@@ -405,8 +405,9 @@ class TestStatementCount:
         assert len(page.lines) == 20 and len(page.shipments) == 2 and len(page.invoices) == 2
         assert sum(len(s.events) for s in page.shipments) == 30
         # lines+images, addresses, shipments, shipment lines, tracking events, invoices,
-        # activity, the customer's other orders, the open self-service change (if any)
-        assert counts == [9, 9]
+        # activity, the customer's other orders, the open self-service change (if any), the
+        # order's returns and withdrawals
+        assert counts == [10, 10]
 
     def test_whole_page_request_does_not_grow_either(
         self, client: TestClient, session: Session, signed_in: Customer, statements: list[str]
@@ -422,7 +423,6 @@ class TestStatementCount:
             counts.append(len(statements))
 
         assert counts[0] == counts[1]
-
 
     def test_orders_list_is_one_statement_whatever_the_number_of_orders(
         self, session: Session, customer: Customer, statements: list[str]

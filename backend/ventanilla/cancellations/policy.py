@@ -52,6 +52,14 @@ _AFTER_CUTOFF: dict[tuple[str, bool], str] = {
         "Your order has already left the warehouse, so it can no longer be cancelled. "
         "If you no longer want it, please contact the shop."
     ),
+    ("delivered", True): N_(
+        "Your order has been delivered, so it can no longer be cancelled. You can withdraw "
+        "from the purchase or return items from this page now."
+    ),
+    ("delivered", False): N_(
+        "Your order has been delivered, so it can no longer be cancelled. If you no longer want "
+        "it, please contact the shop."
+    ),
 }
 REFUSALS: dict[str, str] = {
     "cancelled": N_("The order is cancelled."),
@@ -85,7 +93,8 @@ def can_cancel(
         key = "packing_started_at" if decision.params else "packing_started"
         message = _AFTER_CUTOFF[(key, after_sales)]
     elif code == "already_shipped":
-        message = _AFTER_CUTOFF[(code, after_sales)]
+        key = "delivered" if order.status == "delivered" else code
+        message = _AFTER_CUTOFF[(key, after_sales)]
     else:
         message = REFUSALS.get(code, REFUSALS["not_editable"])
     return Decision.no(message, code=code, params=decision.params)

@@ -65,9 +65,10 @@ class CancellationOptionsRead(BaseModel):
     reason_code: str | None = Field(description="Why not (the code every route refuses with)")
     reason: str | None = Field(description="Why not, in the shopper's language")
     reasons: list[CancelReasonRead]
-    money: Literal["refund", "none"] = Field(
-        description="refund: the card payment goes back to the card (refunded, or released "
-        "when it was only authorised); none: nothing was charged"
+    money: Literal["refund", "shop_to_settle", "none"] = Field(
+        description="refund: the card payment goes back to the card through Stripe (refunded, "
+        "or released when it was only authorised); shop_to_settle: the shop refunds by hand "
+        "(Stripe not configured or not a Stripe payment); none: nothing was charged"
     )
     amount_minor: int
     currency: str

@@ -26,11 +26,13 @@ from ventanilla.cancellations import actions as cancel_actions
 from ventanilla.cancellations import credit, emails
 from ventanilla.cancellations import policy as cancel_policy
 from ventanilla.catalog import repository as catalog_repository
+from ventanilla.changes import preview as changes_preview
 from ventanilla.changes import service as changes_service
 from ventanilla.config import get_settings
 from ventanilla.core import clock
 from ventanilla.core.actors import Actor
 from ventanilla.core.decisions import Decision
+from ventanilla.core.emails import absolute_url
 from ventanilla.customers.models import Customer
 from ventanilla.orders import canonical, edits
 from ventanilla.orders import repository as orders_repository
@@ -48,14 +50,14 @@ from ventanilla.portal.urls import order_url
 
 KIND = "cancel"  # the kind of change set a cancellation is (`OrderChange.kind`)
 
-Money = Literal["refund", "none"]
+Money = Literal["refund", "shop_to_settle", "none"]
 
 
 @dataclass(frozen=True)
 class CancelForm:
     """What the confirmation page shows: the order, its lines, whether it may be cancelled, and
-    what happens to the money (`refund`: goes back to the card, refunded or released;
-    `none`: nothing was charged)."""
+    what happens to the money (`refund`: goes back to the card through Stripe, refunded or
+    released; `shop_to_settle`: the shop refunds by hand; `none`: nothing was charged)."""
 
     order: Order
     lines: list[OrderLine]
@@ -88,6 +90,10 @@ def cancel_form(session: Session, *, customer: Customer, order: Order) -> Cancel
     # Without asking Stripe: a card payment goes back to the card (refunded or, when it was only
     # authorised, released); the email says which.
     money: Money = "none" if order.status == "placed" and not _card_payment(order) else "refund"
+    if money == "refund" and order.total_minor > 0:
+        # One rule with the amendment preview: the card only when Stripe will do it.
+        settled = changes_preview.refund_settlement(order, order.total_minor)
+        money = "refund" if settled == "refund" else "shop_to_settle"
     return CancelForm(
         order=order,
         lines=sorted(orders_repository.lines(session, order.id), key=lambda line: line.line_no),
@@ -183,7 +189,7 @@ def _cancel(edit: edits.OrderEdit, reason: str | None) -> CancelResult:
 
 
 def _card_payment(order: Order) -> bool:
-    return (order.payment_reference or "").startswith("pi_")
+    return changes_preview.paid_with_stripe(order)
 
 
 def _withdraw_open_change(edit: edits.OrderEdit) -> None:
@@ -301,7 +307,7 @@ def _record(
             refund_minor=money["refund_minor"],
             shop_settles_minor=change.shop_settle_minor,
             by_agent=edit.actor.type == "agent",
-            order_url=settings.base_url.rstrip("/") + order_url(order.number),
+            order_url=absolute_url(order_url(order.number)),
         ),
         webhook=(EventType.ORDER_CANCELLED, data),
     )

@@ -41,6 +41,20 @@ def paid_with_stripe(order: Order) -> bool:
     return (order.payment_reference or "").startswith("pi_")
 
 
+def refund_settlement(order: Order, refund_minor: int) -> amounts.Settlement:
+    """How a refund of `refund_minor` (minor units, > 0) of a paid order would be settled: the
+    same rule as an amendment's lower total (`settlement_for`, no waiving): `refund` (through
+    Stripe: payments configured and the order paid with a PaymentIntent), `shop_to_settle`
+    (the shop refunds by hand), or `none` for nothing to refund. Pages and emails promise
+    money "to your card" only for `refund`."""
+    return amounts.settlement_for(
+        -refund_minor,
+        waive_under_minor=0,
+        stripe_enabled=payments.stripe_enabled(),
+        has_payment_reference=paid_with_stripe(order),
+    )
+
+
 def settlement_for(
     order: Order, difference_minor: int, *, captured: bool | None = None
 ) -> amounts.Settlement:

@@ -98,6 +98,8 @@ EDIT_REFUSALS = {
     "already_shipped": N_(
         "Your order has already left the warehouse; you can return items after delivery."
     ),
+    # Code `already_shipped` too (stable JSON code); said for an order already delivered.
+    "delivered": N_("Your order has been delivered, so it can no longer be changed."),
     "not_editable": N_("This order can no longer be changed online."),
     "edit_window_closed": N_("Orders can be changed up to %(hours)s hours after they are placed."),
     "order_changed": N_(
@@ -139,7 +141,9 @@ def can_edit(order: Order, now: datetime, *, policy: ShopPolicy | None = None) -
                     params=(("time", _shop_time(order.packing_claimed_at, now)),),
                 )
             return _no("packing_started")
-        if order.status in ("shipped", "delivered"):
+        if order.status == "delivered":
+            return Decision.no(EDIT_REFUSALS["delivered"], code="already_shipped")
+        if order.status == "shipped":
             return _no("already_shipped")
         return _no("not_editable")
     if policy.edit_window_hours is not None:

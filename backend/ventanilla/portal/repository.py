@@ -4,9 +4,10 @@ whether the page rendered last time is still the page (`portal.pagecache`).
 Each statement checks the session and its customer, scopes the order to that customer (ownership)
 and reads the order's *revision*: the order row's version and the markers of everything else the
 page shows (newest activity, shipments and tracking events, invoices, the open change, product
-images, the customer's other orders). Rows shown on the page are appended, or change together
-with one of those markers, so equal revisions mean an equal page. Pre-built Core statements:
-compiled once, no ORM objects (a freshly built select costs ~5x a cached one).
+images, the order's returns and withdrawals, the customer's other orders). Rows shown on the
+page are appended, or change together with one of those markers, so equal revisions mean an
+equal page. Pre-built Core statements: compiled once, no ORM objects (a freshly built select
+costs ~5x a cached one).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ventanilla.core.clock import as_utc
 from ventanilla.customers.models import Customer
 from ventanilla.invoices.models import Invoice
 from ventanilla.orders.models import Order, OrderChange, OrderLine
+from ventanilla.returns.models import ReturnCase
 from ventanilla.shipping.models import Shipment, TrackingEvent
 
 _s = ShopperSession.__table__  # type: ignore[attr-defined]
@@ -38,6 +40,7 @@ _i = Invoice.__table__  # type: ignore[attr-defined]
 _ch = OrderChange.__table__  # type: ignore[attr-defined]
 _l = OrderLine.__table__  # type: ignore[attr-defined]
 _p = Product.__table__  # type: ignore[attr-defined]
+_rc = ReturnCase.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,11 @@ def _order_revision() -> list[Any]:
     oid = _o.c.id
     invoices = _joined(func.count(_i.c.id), func.max(_i.c.id))
     change = _joined(_ch.c.id, _ch.c.status)
+    cases = _joined(
+        func.count(_rc.c.id),
+        func.max(_rc.c.id),
+        func.max(func.coalesce(_rc.c.updated_at, _rc.c.created_at)),
+    )
     return [
         _o.c.version,
         _o.c.status,
@@ -110,6 +118,7 @@ def _order_revision() -> list[Any]:
         .scalar_subquery(),
         select(invoices).where(_i.c.order_id == oid).scalar_subquery(),
         select(change).where(_ch.c.active_order_id == oid).scalar_subquery(),
+        select(cases).where(_rc.c.order_id == oid).scalar_subquery(),
         select(func.max(func.coalesce(_p.c.updated_at, _p.c.created_at)))
         .select_from(_l.join(_p, _p.c.id == _l.c.product_id))
         .where(_l.c.order_id == oid)

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from ventanilla.activity import service as activity_service
 from ventanilla.core import clock
+from ventanilla.core.i18n import N_
 from ventanilla.customers.models import Customer
 from ventanilla.invoices import service as invoices_service
 from ventanilla.orders import repository as orders_repository
@@ -32,6 +33,7 @@ from ventanilla.portal.timeline import (
     timeline,
 )
 from ventanilla.portal.urls import change_url, invoice_url, order_url
+from ventanilla.returns import repository as returns_repository
 from ventanilla.shipping import service as shipping_service
 
 OTHER_ORDERS_LIMIT = 20
@@ -99,6 +101,27 @@ class OrderSummary:
 
 
 @dataclass(frozen=True)
+class ReturnCaseView:
+    """A return or withdrawal of the order, as the order page lists it (labels are msgids)."""
+
+    rma: str
+    kind: str  # withdrawal | return
+    kind_label: str
+    status: str  # requested | received | refunded | declined
+    status_label: str
+    url: str
+
+
+CASE_KINDS = {"withdrawal": N_("Withdrawal"), "return": N_("Return")}
+CASE_STATUSES = {
+    "requested": N_("Registered: send the items back"),
+    "received": N_("Received by the shop"),
+    "refunded": N_("Refunded"),
+    "declined": N_("Declined"),
+}
+
+
+@dataclass(frozen=True)
 class OrderPageView:
     order: Order
     summary: OrderSummary
@@ -113,6 +136,8 @@ class OrderPageView:
     other_orders: list[OrderSummary]
     # A self-service change still open (requested or awaiting payment), if any.
     active_change: ActiveChangeView | None = None
+    # The order's returns and withdrawals, oldest first (each links to its case page).
+    return_cases: list[ReturnCaseView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -138,6 +163,7 @@ def order_page(session: Session, *, customer: Customer, order: Order) -> OrderPa
     activity = activity_service.for_order(session, order_id=order_id)
     others = _recent_orders(session, _id(customer), exclude_order_id=order_id)
     active = orders_repository.active_change(session, order_id)
+    cases = _return_cases(session, customer, order)
 
     ctx = actions.ActionContext(
         order=order, shipments=shipments, invoices=invoices, now=clock.now()
@@ -156,6 +182,7 @@ def order_page(session: Session, *, customer: Customer, order: Order) -> OrderPa
         actions=actions.options(ctx),
         other_orders=others,
         active_change=_active_change(order, active) if active else None,
+        return_cases=cases,
     )
 
 
@@ -290,6 +317,23 @@ def _invoices(session: Session, order: Order) -> list[InvoiceView]:
             url=invoice_url(order.number, row.number),
         )
         for row in reversed(rows)
+    ]
+
+
+def _return_cases(session: Session, customer: Customer, order: Order) -> list[ReturnCaseView]:
+    rows = returns_repository.cases_of_order(
+        session, customer_id=_id(customer), order_id=_id(order)
+    )
+    return [
+        ReturnCaseView(
+            rma=row.rma,
+            kind=row.kind,
+            kind_label=CASE_KINDS.get(row.kind, row.kind),
+            status=row.status,
+            status_label=CASE_STATUSES.get(row.status, row.status),
+            url=f"{order_url(order.number)}/returns/{row.rma}",
+        )
+        for row in rows
     ]
 
 

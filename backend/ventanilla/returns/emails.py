@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from ventanilla.config import get_settings
 from ventanilla.core import i18n
-from ventanilla.core.emails import Email
+from ventanilla.core.emails import Email, absolute_url
 from ventanilla.core.i18n import gettext as _
 from ventanilla.core.money import format_money
 
@@ -23,6 +23,7 @@ def _email(
     locale: str, subject: str, paragraphs: Sequence[str], items: Sequence[str], url: str
 ) -> Email:
     shop = get_settings().shop_name
+    url = absolute_url(url)
     block = "\n".join("    " + item for item in items)
     text = "\n\n".join([*paragraphs[:2], block, *paragraphs[2:], url, shop]) + "\n"
     html = (
@@ -117,8 +118,11 @@ def return_update(
     currency: str,
     reason: str | None,
     url: str,
+    settlement: str = "ledger",
 ) -> Email:
-    """Received (with the refund under way), refunded, or declined (with the shop's reason)."""
+    """Received, refunded, or declined (with the shop's reason). On `received`, `settlement`
+    (the case's: ledger = through Stripe, shop_to_settle = by hand, none = nothing to refund)
+    decides what is said about the money."""
     with i18n.using_locale(locale):
         amount = format_money(amount_minor, currency, locale)
         if status == "declined":
@@ -133,9 +137,19 @@ def return_update(
             )
         else:
             subject = _("We have received your return %(rma)s", rma=rma)
-            body = _("The goods arrived; we are refunding %(amount)s.", amount=amount)
+            body = received_money_text(settlement, amount_minor, amount)
         paragraphs = [_("Hello %(name)s,", name=name), body]
     return _email(locale, subject, paragraphs, [], url)
+
+
+def received_money_text(settlement: str, amount_minor: int, amount: str) -> str:
+    """What happens with the money of a received case, in the active language: a refund in
+    progress only when it goes through Stripe (`ledger`) and is more than zero."""
+    if amount_minor <= 0 or settlement == "none":
+        return _("The goods arrived. After the inspection there is nothing to refund.")
+    if settlement == "ledger":
+        return _("The goods arrived; we are refunding %(amount)s.", amount=amount)
+    return _("The goods arrived; the shop will contact you to refund %(amount)s.", amount=amount)
 
 
 def refund_deadline_alarm(locale: str, *, rma: str, order_number: str, due: datetime) -> Email:

@@ -12,11 +12,13 @@ from starlette.datastructures import FormData
 
 from ventanilla.core import i18n
 from ventanilla.core.i18n import N_
+from ventanilla.returns.models import NOTE_MAX_LENGTH
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 NOT_A_NUMBER = N_("Enter a whole number, for example 1.")
 NEED_NAME = N_("Enter your name.")
 CHOOSE_REASON = N_("Choose a reason.")
+NOTE_TOO_LONG = N_("Keep the note under %(n)s characters.")
 NEED_EMAIL = N_("Enter an email address where we can send the acknowledgement.")
 
 
@@ -41,6 +43,8 @@ def parse(form: FormData, *, contact: bool = False) -> ParsedForm:
             parsed.errors[key] = i18n.gettext(NOT_A_NUMBER)
             continue
         parsed.selection[int(tail)] = int(text)
+    if len(values.get("note", "")) > NOTE_MAX_LENGTH:
+        parsed.errors["note"] = i18n.gettext(NOTE_TOO_LONG, n=str(NOTE_MAX_LENGTH))
     if contact:
         name, email = values.get("name", ""), values.get("email", "")
         if not name or len(name) > 200:
@@ -57,8 +61,8 @@ def field_errors(errors: Sequence[Mapping[str, Any]]) -> dict[str, str]:
         loc = list(error.get("loc", []))
         if len(loc) >= 2 and loc[0] == "lines":
             out[f"qty_{loc[1]}"] = str(error.get("msg", ""))
-        elif loc and loc[-1] == "reason":
-            out["reason"] = str(error.get("msg", ""))
+        elif loc and loc[-1] in ("reason", "note"):
+            out[str(loc[-1])] = str(error.get("msg", ""))
         else:
             out["form"] = str(error.get("msg", ""))
     return out

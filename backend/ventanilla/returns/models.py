@@ -14,6 +14,8 @@ KINDS = ("withdrawal", "return")
 STATUSES = ("requested", "received", "refunded", "declined")
 OPEN_STATUSES = ("requested", "received")
 
+NOTE_MAX_LENGTH = 1000  # characters of a shopper's note on a return (form, JSON, column)
+
 
 class ReturnCase(SQLModel, table=True):
     """One after-sales case with the decision the shopper was shown, frozen at submission."""
@@ -32,7 +34,7 @@ class ReturnCase(SQLModel, table=True):
     contact_name: str = Field(max_length=200)
     contact_email: str = Field(max_length=254)
     reason_code: str | None = Field(default=None, max_length=40)
-    note: str | None = Field(default=None, max_length=1000)
+    note: str | None = Field(default=None, max_length=NOTE_MAX_LENGTH)
     currency: str = Field(max_length=3)
     # What the shopper was shown: lines' share of what was paid + shipping - fees.
     refund_minor: int

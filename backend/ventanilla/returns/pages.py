@@ -19,20 +19,26 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from ventanilla.access.deps import CurrentCustomer, OwnedOrder, ShopperActor
+from ventanilla.changes import preview as changes_preview
 from ventanilla.config import get_settings
 from ventanilla.core import i18n
 from ventanilla.core.deps import SessionDep
 from ventanilla.core.errors import AppError
 from ventanilla.core.handlers import refusal_response
+from ventanilla.core.i18n import N_
+from ventanilla.core.money import format_money
 from ventanilla.core.templating import render
 from ventanilla.customers.models import Customer
 from ventanilla.orders.models import Order
 from ventanilla.portal.urls import order_url
-from ventanilla.returns import forms, options, service
+from ventanilla.returns import emails, forms, options, service
 from ventanilla.returns.exceptions import ReturnInvalid
+from ventanilla.returns.models import NOTE_MAX_LENGTH, ReturnCase
 
 router = APIRouter(include_in_schema=False)
 POSITION = 50
+REFUND_TO_CARD = N_("Once the goods are back, we refund %(amount)s to the card you paid with.")
+SHOP_WILL_REFUND = N_("Once the goods are back, the shop will contact you to refund %(amount)s.")
 
 
 async def _form(request: Request) -> FormData:
@@ -97,6 +103,7 @@ def _form_page(
             else i18n.gettext(q.decision.message, **dict(q.decision.params)),
             "line_reason": options.line_reason,
             "reasons": _reasons(),
+            "note_max_length": NOTE_MAX_LENGTH,
             "values": values,
             "errors": errors or {},
             **_urls(order.number),
@@ -121,8 +128,20 @@ def _review(
 ) -> Response:
     parsed = forms.parse(form, contact=kind == "withdrawal")
     reason = parsed.values.get("reason") or None
+    if kind == "withdrawal":
+        try:
+            done = service.withdrawal_for_selection(
+                session, order=order, selection=parsed.selection
+            )
+        except AppError as exc:
+            return _refused(request, customer, order.number, exc)
+        if done is not None:
+            return RedirectResponse(service.case_url(order.number, done.rma), status_code=303)
     if kind == "return" and reason not in {r["code"] for r in _reasons()}:
         parsed.errors["reason"] = i18n.gettext(forms.CHOOSE_REASON)
+    faulty = service.faulty_reason_refusal(reason) if kind == "return" else None
+    if faulty is not None:
+        return _refused(request, customer, order.number, faulty)
     if parsed.errors:
         return _form_page(
             request,
@@ -161,6 +180,7 @@ def _review(
             "priced": priced,
             "values": parsed.values,
             "reason_label": next((r["label"] for r in _reasons() if r["code"] == reason), ""),
+            "refund_settlement": changes_preview.refund_settlement(order, priced.refund_minor),
             **_urls(order.number),
         },
     )
@@ -209,6 +229,7 @@ def withdrawal_confirm(
             status_code=422,
         )
     try:
+        service.withdrawal_for_selection(session, order=order, selection=parsed.selection)
         result = service.withdraw(
             session,
             actor=actor,
@@ -296,6 +317,22 @@ def return_confirm(
     return RedirectResponse(service.case_url(order.number, result.case.rma), status_code=303)
 
 
+def _case_money_text(order: Order, case: ReturnCase) -> str:
+    """What happens with the case's money, by the same rules as its emails."""
+    amount_minor = case.refund_minor + case.adjustment_minor
+    amount = format_money(amount_minor, case.currency, i18n.current_locale.get())
+    if case.status == "requested":
+        settled = changes_preview.refund_settlement(order, amount_minor)
+        if settled == "refund":
+            return i18n.gettext(REFUND_TO_CARD, amount=amount)
+        if settled == "shop_to_settle":
+            return i18n.gettext(SHOP_WILL_REFUND, amount=amount)
+        return ""
+    if case.status == "received":
+        return emails.received_money_text(case.settlement, amount_minor, amount)
+    return ""
+
+
 @router.get("/orders/{number}/returns/{rma}")
 def case_page(
     request: Request,
@@ -313,6 +350,7 @@ def case_page(
         "case": case,
         "lines": lines,
         "return_address": get_settings().policy().returns.return_address,
+        "money_text": _case_money_text(order, case),
         **_urls(order.number),
     }
     return render(request, "returns/case.html", context)

@@ -29,15 +29,16 @@ REFUSALS = {
     "order_cancelled": N_("The order is cancelled; there is nothing to send back."),
     "withdrawal_window_closed": N_(
         "The 14-day withdrawal period ended on %(date)s. You can still ask for a return if the "
-        "shop's policy allows it, or report a fault as a claim."
+        "shop's policy allows it; if an item is faulty, contact the shop (legal guarantee)."
     ),
     "not_delivered": N_("You can return items once they have been delivered."),
     "return_window_closed": N_(
-        "Returns for this item were possible until %(date)s. If it is faulty, report it as a claim."
+        "Returns for this item were possible until %(date)s. If it is faulty, contact the shop "
+        "(legal guarantee)."
     ),
     "withdrawal_exception": N_(
         "This product is excluded from withdrawal (for example, made to your specifications or "
-        "unsealed for hygiene reasons). If it is faulty, report it as a claim."
+        "unsealed for hygiene reasons). If it is faulty, contact the shop (legal guarantee)."
     ),
     "final_sale": N_("This item was sold as final sale and cannot be returned unless faulty."),
     "nothing_left": N_("Every unit of this item is already in a return or withdrawal."),

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ventanilla.core.fields import INT32_MAX, StrictModel
-from ventanilla.returns.models import ReturnCase, ReturnLine
+from ventanilla.returns.models import NOTE_MAX_LENGTH, ReturnCase, ReturnLine
 
 
 class ReturnLineRead(BaseModel):
@@ -96,7 +96,7 @@ class WithdrawalCreate(StrictModel):
 class ReturnCreate(StrictModel):
     lines: list[SelectedLine] = Field(min_length=1, max_length=200)
     reason: str = Field(min_length=1, max_length=40, description="A code of the shop's reasons")
-    note: str | None = Field(default=None, max_length=1000)
+    note: str | None = Field(default=None, max_length=NOTE_MAX_LENGTH)
 
 
 class LineOptionRead(BaseModel):

@@ -22,7 +22,7 @@ from ventanilla.core import clock
 from ventanilla.core.actors import Actor
 from ventanilla.core.decisions import Decision
 from ventanilla.core.errors import Refused
-from ventanilla.core.i18n import N_
+from ventanilla.core.i18n import N_, gettext
 from ventanilla.customers.models import Customer
 from ventanilla.orders import edits
 from ventanilla.orders.models import Order
@@ -31,12 +31,17 @@ from ventanilla.outbox.events import EventType
 from ventanilla.portal.urls import order_url
 from ventanilla.returns import emails, options, policy, repository
 from ventanilla.returns.exceptions import ReturnInvalid, ReturnNotFound
-from ventanilla.returns.models import ReturnCase, ReturnLine
+from ventanilla.returns.forms import CHOOSE_REASON, NOTE_TOO_LONG
+from ventanilla.returns.models import NOTE_MAX_LENGTH, ReturnCase, ReturnLine
 
 RMA_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 USE_CLAIM = N_(
-    "A faulty item is covered by the legal guarantee: report it as a claim instead of a "
-    "return (until claims are online, write to the shop)."
+    "A faulty item is covered by the legal guarantee, not by a return: contact the shop and "
+    "they will repair or replace it, or refund you."
+)
+WITHDRAWAL_EXISTS = N_(
+    "You already withdrew from this order (%(rma)s) for: %(items)s. Nothing else was recorded: "
+    "to give back other items, contact the shop."
 )
 
 
@@ -53,6 +58,40 @@ def new_rma() -> str:
 
 def case_url(number: str, rma: str) -> str:
     return f"{order_url(number)}/returns/{rma}"
+
+
+def withdrawal_for_selection(
+    session: Session, *, order: Order, selection: Mapping[int, int]
+) -> ReturnCase | None:
+    """The order's withdrawal when there is one and `selection` (line_no -> units) is what it
+    covers (a repeated submission); None when the order has none. Raises Refused
+    (`withdrawal_exists`, naming the case's items) when the selection differs: one withdrawal
+    per order, and a page must never show other items as if they would be withdrawn."""
+    existing = repository.withdrawal_of_order(session, order.id or 0)
+    if existing is None:
+        return None
+    lines = repository.lines_of(session, [existing.id or 0])
+    covered = {x.line_no: x.quantity for x in lines}
+    if {no: units for no, units in selection.items() if units} == covered:
+        return existing
+    items = ", ".join(f"{x.quantity} × {x.name}" for x in lines)
+    raise Refused(
+        Decision.no(
+            WITHDRAWAL_EXISTS,
+            code="withdrawal_exists",
+            params=(("rma", existing.rma), ("items", items)),
+        )
+    )
+
+
+def faulty_reason_refusal(reason: str | None) -> Refused | None:
+    """Refused(`use_claim`) when `reason` is one of the shop's fault reasons (the legal
+    guarantee, TRLGDCU arts. 114-127, not a return); None otherwise. Review and confirm ask
+    this same rule."""
+    found = next((r for r in get_settings().policy().returns.reasons if r.code == reason), None)
+    if found is not None and found.claim:
+        return Refused(Decision.no(USE_CLAIM, code="use_claim"))
+    return None
 
 
 def get_quote(
@@ -234,9 +273,14 @@ def request_return(
     """
     reasons = {r.code: r for r in get_settings().policy().returns.reasons}
     if reason not in reasons:
-        raise ReturnInvalid([(("reason",), "Choose one of the reasons.", "reason")])
-    if reasons[reason].claim:
-        raise Refused(Decision.no(USE_CLAIM, code="use_claim"))
+        raise ReturnInvalid([(("reason",), gettext(CHOOSE_REASON), "reason")])
+    if note is not None and len(note) > NOTE_MAX_LENGTH:
+        raise ReturnInvalid(
+            [(("note",), gettext(NOTE_TOO_LONG, n=str(NOTE_MAX_LENGTH)), "too_long")]
+        )
+    refusal = faulty_reason_refusal(reason)
+    if refusal is not None:
+        raise refusal
     with edits.edit_order(
         session, actor=actor, customer=customer, number=number, policy=None
     ) as edit:

@@ -128,6 +128,7 @@ def mark_received(
                 amount_minor=amount,
                 currency=case.currency,
                 reason=None,
+                settlement=case.settlement,
                 url=case_url(edit.order.number, case.rma),
             ),
             webhook=(
