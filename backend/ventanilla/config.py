@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -28,6 +29,11 @@ class ShopPolicy(BaseModel):
     waive_difference_under_minor: int = 0
     link_ttl_days: int = 15
     link_max_uses: int = 5
+    # Rates per indirect-tax area (`addresses.tax_areas`), by the shop's names for its kinds of
+    # rate, in percent: {"ES": {"standard": 21, "reduced": 10, "super_reduced": 4},
+    # "ES-CN": {"standard": 7, "reduced": 3, "super_reduced": 0}}. A delivery may move between
+    # two areas named here (the lines are re-taxed kind for kind); otherwise it is refused.
+    tax_rates_by_area: dict[str, dict[str, Decimal]] = {}
 
 
 class Settings(BaseSettings):

@@ -31,7 +31,7 @@ SHOWCASE = [
     ("an order just placed (not paid yet)", "placed"),
     ("an order the warehouse is packing", "packing"),
     ("a shipped order with carrier tracking", "shipped"),
-    ("a delivered order you can return", "delivered"),
+    ("a delivered order", "delivered"),
     ("a cancelled order", "cancelled"),
 ]
 

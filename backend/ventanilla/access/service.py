@@ -29,6 +29,7 @@ from ventanilla.config import Settings, get_settings
 from ventanilla.core import clock, i18n, ratelimit
 from ventanilla.core.actors import Actor
 from ventanilla.customers.models import Customer
+from ventanilla.orders import address_rules
 from ventanilla.orders import repository as orders_repository
 from ventanilla.orders.models import Order
 from ventanilla.outbox import service as outbox_service
@@ -228,10 +229,10 @@ def _matches(
 ) -> bool:
     if email and _same(policy.normalize_email(customer.email), policy.normalize_email(email)):
         return True
-    if postcode:
-        stored = repository.shipping_postcode(session, order.id or 0)
-        if stored and _same(policy.normalize_postcode(stored), policy.normalize_postcode(postcode)):
-            return True
+    if postcode and (stored := repository.shipping_postcode(session, order.id or 0)):
+        # Read by the address rules of the order's country (8001 ~ 08001).
+        key = address_rules.postcode_key
+        return _same(key(stored[0], stored[1]), key(postcode, stored[1]))
     return False
 
 
@@ -255,9 +256,7 @@ def request_link_by_details(
         session,
         _find_limits(settings, number=number, email=email, postcode=postcode, client_ip=client_ip),
     )
-    order = orders_repository.get_by_number(session, number)
-    if order is None and number.upper() != number:
-        order = orders_repository.get_by_number(session, number.upper())
+    order = orders_repository.find_by_typed_number(session, number)
     customer = repository.customer_by_id(session, order.customer_id) if order else None
     if order is None or customer is None:
         return

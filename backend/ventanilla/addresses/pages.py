@@ -25,7 +25,6 @@ from ventanilla.access import service as access_service
 from ventanilla.access.deps import CurrentCustomer, CurrentShopperSession, OwnedOrder, ShopperActor
 from ventanilla.addresses import service
 from ventanilla.addresses.exceptions import AddressInvalid, VerificationRequired
-from ventanilla.addresses.validation import EU_COUNTRIES, Problem, clean_text
 from ventanilla.core import clock, i18n
 from ventanilla.core.deps import SessionDep
 from ventanilla.core.errors import AppError
@@ -34,6 +33,7 @@ from ventanilla.core.handlers import refusal_response
 from ventanilla.core.i18n import N_
 from ventanilla.core.templating import render
 from ventanilla.customers.models import Customer
+from ventanilla.orders.address_rules import EU_COUNTRIES, Problem, clean_text
 from ventanilla.orders.addresses import FIELDS, Address
 from ventanilla.orders.exceptions import ChangeInProgress, ChangeNotAllowed, OrderChanged
 from ventanilla.portal.urls import order_url

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 from babel.dates import format_date, format_datetime
@@ -14,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ventanilla.config import ROOT, get_settings
-from ventanilla.core import i18n
+from ventanilla.core import clock, i18n
 from ventanilla.core.money import format_money
 
 TEMPLATES_DIR = ROOT / "frontend" / "templates"
@@ -27,16 +26,24 @@ def _money(amount_minor: int, currency: str) -> str:
 def _datetime(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
-    tz = ZoneInfo(get_settings().timezone)
-    return str(format_datetime(value, fmt, tzinfo=tz, locale=i18n.current_locale.get()))
+    local = clock.shop_local(value)
+    return str(format_datetime(local, fmt, tzinfo=local.tzinfo, locale=i18n.current_locale.get()))
 
 
 def _date(value: date | datetime | None, fmt: str = "long") -> str:
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(ZoneInfo(get_settings().timezone)).date()
-    return str(format_date(value, fmt, locale=i18n.current_locale.get()))
+    return str(format_date(clock.shop_date(value), fmt, locale=i18n.current_locale.get()))
+
+
+def _iso_datetime(value: datetime | None) -> str:
+    """For `<time datetime>`: the shop's wall-clock time with its offset (same day as shown)."""
+    return "" if value is None else clock.shop_local(value).isoformat(timespec="minutes")
+
+
+def _iso_date(value: date | datetime | None) -> str:
+    """For `<time datetime>` of a date: the shop's calendar day, as the text shows it."""
+    return "" if value is None else clock.shop_date(value).isoformat()
 
 
 @lru_cache
@@ -54,6 +61,8 @@ def templates() -> Jinja2Blocks:
     env.filters["money"] = _money
     env.filters["datetime"] = _datetime
     env.filters["date"] = _date
+    env.filters["iso_datetime"] = _iso_datetime
+    env.filters["iso_date"] = _iso_date
     env.globals["supported_locales"] = i18n.SUPPORTED
     return t
 
