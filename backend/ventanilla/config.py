@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = 10.0
     mail_from: str = "Ventanilla <no-reply@example.com>"
+    # The SMTP server accepts SMTPUTF8 (RFC 6531): addresses with a non-ASCII local part
+    # (`josé@example.com`) can be delivered. Off: such addresses are refused when the shop pushes
+    # them (422), as no message to them could leave. A setting, not an EHLO probe at push time,
+    # so the store API never depends on the mail server being up.
+    smtp_utf8: bool = False
 
     # Outbox worker
     run_worker_in_process: bool | None = None  # default: on in demo mode
