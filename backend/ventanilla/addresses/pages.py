@@ -25,7 +25,7 @@ from ventanilla.access import service as access_service
 from ventanilla.access.deps import CurrentCustomer, CurrentShopperSession, OwnedOrder, ShopperActor
 from ventanilla.addresses import service
 from ventanilla.addresses.exceptions import AddressInvalid, VerificationRequired
-from ventanilla.core import clock, i18n
+from ventanilla.core import clock, collation, i18n
 from ventanilla.core.deps import SessionDep
 from ventanilla.core.errors import AppError
 from ventanilla.core.fields import known_countries
@@ -92,7 +92,8 @@ def _countries(current: str) -> list[tuple[str, str]]:
     current = current.upper()
     if current in known_countries():
         codes.add(current)
-    ordered = sorted(codes - {"ES"}, key=lambda c: str(names.get(c, c)))
+    locale = i18n.current_locale.get()
+    ordered = sorted(codes - {"ES"}, key=lambda c: collation.sort_key(str(names.get(c, c)), locale))
     return [(code, str(names.get(code, code))) for code in ["ES", *ordered]]
 
 
