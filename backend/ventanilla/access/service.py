@@ -150,15 +150,16 @@ def _refusal(session: Session, claims: tokens.LinkClaims, order: Order) -> LinkR
     return LinkSpent(order_number=claims.order_number)
 
 
-def inspect_link(session: Session, *, token: str) -> tokens.LinkClaims:
-    """Check a link without spending it (mail scanners open links too)."""
-    claims, order, _customer = _verified(session, token)
+def inspect_link(session: Session, *, token: str) -> tuple[tokens.LinkClaims, str | None]:
+    """Check a link without spending it (mail scanners open links too); (claims, the customer's
+    language, so the link page speaks the language the order page will)."""
+    claims, order, customer = _verified(session, token)
     used = repository.link_use(session, claims.jti)
     if used is not None and (
         used.order_id != order.id or used.revoked_at is not None or used.uses >= claims.max_uses
     ):
         raise _refusal(session, claims, order)
-    return claims
+    return claims, customer.locale
 
 
 def open_link(session: Session, *, token: str, previous_session: str | None = None) -> OpenedLink:
