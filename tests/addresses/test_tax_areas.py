@@ -169,3 +169,20 @@ class TestChangeIntoAnotherArea:
         )
         assert response.status_code == 409
         assert "Los impuestos de tu pedido cambiarían" in response.text
+
+
+class TestPrefilledProvince:
+    def test_a_province_left_from_the_old_address_follows_the_new_postcode(
+        self, shop: tuple[Customer, Order]
+    ) -> None:
+        customer, order = shop  # Madrid, region "Madrid"
+        moved = {"postcode": "41001", "city": "Sevilla", "region": "Madrid"}
+        assert change(customer, order.number, **moved).changed
+        assert order_state(order.number)[1].region == "Sevilla"  # type: ignore[union-attr]
+
+    def test_a_province_typed_anew_must_still_match(self, shop: tuple[Customer, Order]) -> None:
+        from ventanilla.addresses.exceptions import AddressInvalid
+
+        customer, order = shop
+        with pytest.raises(AddressInvalid):
+            change(customer, order.number, postcode="41001", city="Sevilla", region="Cádiz")

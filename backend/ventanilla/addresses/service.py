@@ -28,7 +28,7 @@ from ventanilla.customers.models import Customer
 from ventanilla.orders import edits
 from ventanilla.orders import policy as orders_policy
 from ventanilla.orders import repository as orders_repository
-from ventanilla.orders.address_rules import check_address
+from ventanilla.orders.address_rules import check_address, fold, postcode_key
 from ventanilla.orders.addresses import Address
 from ventanilla.orders.exceptions import ChangeNotAllowed, OrderNotFound
 from ventanilla.orders.models import Order, OrderAddress, OrderChange
@@ -100,7 +100,8 @@ def change_delivery_address(
         order = edit.order
         current = orders_repository.addresses(session, edit.order_id).get("shipping")
         old = Address.of(current) if current else None
-        checked = check_address(data, also_allow=[old.country] if old else [])
+        typed = _stale_region_dropped(data, old)
+        checked = check_address(typed, also_allow=[old.country] if old else [])
         if checked.address is None:
             raise AddressInvalid(checked.errors, checked.values)
         new = checked.address
@@ -125,6 +126,18 @@ def change_delivery_address(
         orders_repository.set_change_status(session, change, "confirmed")
         _record(edit, change_id=change.id, old=old, new=new, proof=proof, tax_move=tax_move)
         return AddressChange(True, order.number, order.version, new, change.id)
+
+
+def _stale_region_dropped(data: Mapping[str, Any], old: Address | None) -> Mapping[str, Any]:
+    """The form comes prefilled: a province left as it was while the postcode changed is the old
+    address's, not a claim about the new one, so it is filled in from the new postcode again."""
+    if old is None or not old.region:
+        return data
+    same_region = fold(str(data.get("region") or "")) == fold(old.region)
+    new_postcode = postcode_key(str(data.get("postcode") or ""), str(data.get("country") or ""))
+    if same_region and new_postcode != postcode_key(old.postcode, old.country):
+        return {**data, "region": ""}
+    return data
 
 
 def _tax_move(edit: edits.OrderEdit, old: Address | None, new: Address) -> dict[str, Any] | None:
