@@ -111,3 +111,15 @@ class TestFindMyOrder:
         session.commit()
         post_form(client, "/find", {"order_number": "Cd-2", "email": "ana@example.com"})
         assert len(emails_sent(session)) == 1  # ambiguous: nothing more was sent
+
+
+class TestLinksForIdnEmails:
+    def test_a_link_signed_with_the_unicode_domain_opens_the_order(
+        self, client: TestClient, order_20345: Order
+    ) -> None:
+        from tests.access.helpers import link_token
+
+        for email in ("cliente@bücher.example", "cliente@xn--bcher-kva.example"):
+            token = link_token("20345", email)
+            assert client.get(f"/l/{token}").status_code == 200, email
+        assert client.get(f"/l/{link_token('20345', 'otro@bücher.example')}").status_code == 400
