@@ -23,11 +23,14 @@ from tests.addresses.helpers import (
     order_state,
     outbox,
 )
-from tests.addresses.test_change_service import change
+from tests.addresses.test_change_service import change, shopper_session
 from tests.factories import make_customer, make_order
-from ventanilla.addresses import tax_areas
+from ventanilla.addresses import service, tax_areas
+from ventanilla.addresses.exceptions import AddressInvalid
 from ventanilla.config import Settings, ShopPolicy, use_settings
+from ventanilla.core.actors import Actor
 from ventanilla.customers.models import Customer
+from ventanilla.db import session_scope
 from ventanilla.orders.addresses import Address
 from ventanilla.orders.exceptions import ChangeNotAllowed
 from ventanilla.orders.models import Order
@@ -176,13 +179,29 @@ class TestPrefilledProvince:
         self, shop: tuple[Customer, Order]
     ) -> None:
         customer, order = shop  # Madrid, region "Madrid"
-        moved = {"postcode": "41001", "city": "Sevilla", "region": "Madrid"}
-        assert change(customer, order.number, **moved).changed
+        moved = {**NEW_ADDRESS, "postcode": "41001", "city": "Sevilla", "region": "Madrid"}
+        record = shopper_session(customer)
+        with session_scope() as s:
+            s.add(record)
+            result = service.change_delivery_address(
+                s,
+                actor=Actor.customer(customer.id or 0),
+                shopper_session=record,
+                customer=customer,
+                number=order.number,
+                version=1,
+                data=moved,
+                region_prefilled=True,
+            )
+        assert result.changed
         assert order_state(order.number)[1].region == "Sevilla"  # type: ignore[union-attr]
+        # Through the API the same region is a claim, and is checked.
+        with pytest.raises(AddressInvalid):
+            change(
+                customer, order.number, version=2, postcode="48001", city="Bilbao", region="Sevilla"
+            )
 
     def test_a_province_typed_anew_must_still_match(self, shop: tuple[Customer, Order]) -> None:
-        from ventanilla.addresses.exceptions import AddressInvalid
-
         customer, order = shop
         with pytest.raises(AddressInvalid):
             change(customer, order.number, postcode="41001", city="Sevilla", region="Cádiz")

@@ -202,6 +202,7 @@ def change_address(
             number=order.number,
             version=version,
             data=values,
+            region_prefilled=True,  # the form shows the current province
         )
     except AddressInvalid as exc:
         errors = {name: _message(p) for name, p in exc.problems.items()}

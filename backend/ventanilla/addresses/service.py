@@ -87,12 +87,15 @@ def change_delivery_address(
     number: str,
     version: int,
     data: Mapping[str, Any],
+    region_prefilled: bool = False,
 ) -> AddressChange:
     """Replace the order's delivery address, if policy, version and proof of access allow it.
 
     Raises OrderNotFound (404), ChangeNotAllowed (409 with the policy's code), AddressInvalid
     (422 by field), OrderChanged (409), VerificationRequired (403), ChangeInProgress (409).
-    The same address again writes nothing (`changed=False`).
+    The same address again writes nothing (`changed=False`). `region_prefilled`: the form
+    showed the current province, so one left unchanged while the postcode changed is dropped and
+    filled in from the new postcode (an API caller's explicit region is always checked).
     """
     with edits.edit_order(
         session, actor=actor, customer=customer, number=number, policy=orders_policy.can_edit
@@ -100,7 +103,7 @@ def change_delivery_address(
         order = edit.order
         current = orders_repository.addresses(session, edit.order_id).get("shipping")
         old = Address.of(current) if current else None
-        typed = _stale_region_dropped(data, old)
+        typed = _stale_region_dropped(data, old) if region_prefilled else data
         checked = check_address(typed, also_allow=[old.country] if old else [])
         if checked.address is None:
             raise AddressInvalid(checked.errors, checked.values)
