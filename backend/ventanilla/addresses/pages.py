@@ -84,9 +84,14 @@ FormFields = Annotated[AddressForm, Form()]
 
 
 def _values(address: Address | None) -> dict[str, str]:
+    """The form prefilled with `address`; a Spanish province is left empty: it is filled in from
+    the postcode, and a stale one would refuse a new postcode the shopper just typed."""
     if address is None:
         return {name: "" for name in FIELDS}
-    return {name: value or "" for name, value in address.as_dict().items()}
+    values = {name: value or "" for name, value in address.as_dict().items()}
+    if address.country == "ES":
+        values["region"] = ""
+    return values
 
 
 def _countries(current: str) -> list[tuple[str, str]]:
@@ -202,7 +207,6 @@ def change_address(
             number=order.number,
             version=version,
             data=values,
-            region_prefilled=True,  # the form shows the current province
         )
     except AddressInvalid as exc:
         errors = {name: _message(p) for name, p in exc.problems.items()}

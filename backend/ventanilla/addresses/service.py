@@ -28,7 +28,7 @@ from ventanilla.customers.models import Customer
 from ventanilla.orders import edits
 from ventanilla.orders import policy as orders_policy
 from ventanilla.orders import repository as orders_repository
-from ventanilla.orders.address_rules import check_address, fold, postcode_key
+from ventanilla.orders.address_rules import check_address
 from ventanilla.orders.addresses import Address
 from ventanilla.orders.exceptions import ChangeNotAllowed, OrderNotFound
 from ventanilla.orders.models import Order, OrderAddress, OrderChange
@@ -87,15 +87,12 @@ def change_delivery_address(
     number: str,
     version: int,
     data: Mapping[str, Any],
-    region_prefilled: bool = False,
 ) -> AddressChange:
     """Replace the order's delivery address, if policy, version and proof of access allow it.
 
     Raises OrderNotFound (404), ChangeNotAllowed (409 with the policy's code), AddressInvalid
     (422 by field), OrderChanged (409), VerificationRequired (403), ChangeInProgress (409).
-    The same address again writes nothing (`changed=False`). `region_prefilled`: the form
-    showed the current province, so one left unchanged while the postcode changed is dropped and
-    filled in from the new postcode (an API caller's explicit region is always checked).
+    The same address again writes nothing (`changed=False`).
     """
     with edits.edit_order(
         session, actor=actor, customer=customer, number=number, policy=orders_policy.can_edit
@@ -103,8 +100,7 @@ def change_delivery_address(
         order = edit.order
         current = orders_repository.addresses(session, edit.order_id).get("shipping")
         old = Address.of(current) if current else None
-        typed = _stale_region_dropped(data, old) if region_prefilled else data
-        checked = check_address(typed, also_allow=[old.country] if old else [])
+        checked = check_address(data, also_allow=[old.country] if old else [])
         if checked.address is None:
             raise AddressInvalid(checked.errors, checked.values)
         new = checked.address
@@ -129,18 +125,6 @@ def change_delivery_address(
         orders_repository.set_change_status(session, change, "confirmed")
         _record(edit, change_id=change.id, old=old, new=new, proof=proof, tax_move=tax_move)
         return AddressChange(True, order.number, order.version, new, change.id)
-
-
-def _stale_region_dropped(data: Mapping[str, Any], old: Address | None) -> Mapping[str, Any]:
-    """The form comes prefilled: a province left as it was while the postcode changed is the old
-    address's, not a claim about the new one, so it is filled in from the new postcode again."""
-    if old is None or not old.region:
-        return data
-    same_region = fold(str(data.get("region") or "")) == fold(old.region)
-    new_postcode = postcode_key(str(data.get("postcode") or ""), str(data.get("country") or ""))
-    if same_region and new_postcode != postcode_key(old.postcode, old.country):
-        return {**data, "region": ""}
-    return data
 
 
 def _tax_move(edit: edits.OrderEdit, old: Address | None, new: Address) -> dict[str, Any] | None:
