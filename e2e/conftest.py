@@ -5,18 +5,16 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.conftest import backend, database_urls, db_url  # noqa: F401  (shared fixtures)
-from tests.servers import smtp_fixture  # noqa: F401
+from tests.servers import app_server, smtp_fixture  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "e2e" / "artifacts"
@@ -62,54 +60,18 @@ def live_server_env(db_url: str, tmp_path: Path) -> dict[str, str]:  # noqa: F81
 
 @pytest.fixture
 def start_server(live_server_env: dict[str, str], tmp_path: Path) -> Iterator[object]:
-    """Call it to start the server (after adding settings); it is stopped when the test ends."""
-    servers: list[LiveServer] = []
+    """Call it to start the server (after adding settings); it is stopped when the test ends
+    (`tests.servers.app_server`: uvicorn on a free loopback port)."""
+    with ExitStack() as stack:
+        started = iter(range(1000))
 
-    def start(**extra_env: str) -> LiveServer:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, **live_server_env, "VENTANILLA_BASE_URL": url, **extra_env}
-        log = tmp_path / f"server-{port}.log"
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "ventanilla.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        server = LiveServer(url=url, env=env, process=process, log=log)
-        servers.append(server)
-        deadline = time.monotonic() + 90  # a loaded CI machine can take a while to import the app
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: {log.read_text()}")
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    return server
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError(f"server did not start: {log.read_text()}")
+        def start(**extra_env: str) -> LiveServer:
+            env = {**live_server_env, **extra_env}
+            log = tmp_path / f"server-{next(started)}.log"
+            server = stack.enter_context(app_server(env, log=log))
+            return LiveServer(url=server.url, env=env, process=server.process, log=log)
 
-    yield start
-    for server in servers:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
+        yield start
 
 
 @pytest.fixture(scope="session")

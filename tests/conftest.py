@@ -103,7 +103,11 @@ def app(settings: Settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    with TestClient(app, base_url="http://testserver") as c:
+    # Like a browser on our own pages: JSON writes with the shopper's cookie must be same-origin
+    # (core/csrf.py); tests of cross-site requests send their own Origin or none.
+    with TestClient(
+        app, base_url="http://testserver", headers={"Origin": "http://testserver"}
+    ) as c:
         yield c
 
 

@@ -263,3 +263,65 @@ def webhook_receiver_fixture() -> Iterator[WebhookReceiver]:
     """A running webhook receiver on loopback; see WebhookReceiver."""
     with webhook_receiver() as receiver:
         yield receiver
+
+
+# --- The app itself -------------------------------------------------------------------------
+
+
+@dataclass
+class AppServer:
+    """Ventanilla under uvicorn in a subprocess on a loopback port (see app_server)."""
+
+    url: str
+    process: Any
+    log: Any  # pathlib.Path of the server's output
+
+    def output(self) -> str:
+        return str(self.log.read_text(errors="replace"))
+
+
+@contextmanager
+def app_server(env: dict[str, str], *, log: Any, workers: int = 1) -> Iterator[AppServer]:
+    """Start `uvicorn ventanilla.app:create_app` with `env` (VENTANILLA_* settings) on a free
+    loopback port, wait until /healthz answers, and stop it (and its workers) afterwards."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import httpx
+
+    port = free_port()
+    url = f"http://{LOOPBACK}:{port}"
+    command = [sys.executable, "-m", "uvicorn", "ventanilla.app:create_app", "--factory"]
+    command += ["--host", LOOPBACK, "--port", str(port), "--log-level", "warning"]
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    full_env = {**os.environ, "VENTANILLA_BASE_URL": url, **env}
+    root = Path(__file__).resolve().parents[1]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            command, env=full_env, cwd=root, stdout=out, stderr=subprocess.STDOUT
+        )
+    server = AppServer(url=url, process=process, log=log)
+    try:
+        deadline = time.monotonic() + 90  # a loaded CI machine can take a while to import
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited: {server.output()}")
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start: {server.output()}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

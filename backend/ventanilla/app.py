@@ -12,17 +12,21 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from ventanilla import __version__, discovery
 from ventanilla.access import handlers as access_handlers
+from ventanilla.access import policy as access_policy
 from ventanilla.config import ROOT, Settings, get_settings, use_settings
-from ventanilla.core import handlers
+from ventanilla.core import admission, handlers
 from ventanilla.core.csrf import CSRFMiddleware
-from ventanilla.core.deps import SessionDep, forbid_unknown_query
-from ventanilla.core.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from ventanilla.core.deps import forbid_unknown_query
+from ventanilla.core.middleware import (
+    BodyLimitMiddleware,
+    HeadMiddleware,
+    SecurityHeadersMiddleware,
+)
 from ventanilla.core.templating import render
 from ventanilla.media import uploads as media_uploads
 
@@ -69,18 +73,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     handlers.install(app)
     access_handlers.install(app)
+    admission.install(
+        app, settings, session_cookie=access_policy.session_cookie_name(settings.secure_cookies)
+    )
     # Innermost of ours: a refused form post still gets the security headers.
     app.add_middleware(
         CSRFMiddleware,
         secret=settings.secret_key.get_secret_value(),
         secure=settings.secure_cookies,
+        session_cookie=access_policy.session_cookie_name(settings.secure_cookies),
+        base_url=settings.base_url,
     )
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.production)
+    app.add_middleware(HeadMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         route_limit=route_body_limits(settings),
     )
+    # Outermost: every early answer (413, 403, 415) carries the security headers.
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.production)
 
     app.include_router(api_router(), prefix=API_PREFIX)
     for router in page_routers():
@@ -91,11 +102,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def api_docs(request: Request) -> Response:
         """The store API reference (Swagger UI over /openapi.json)."""
         return render(request, "api_docs.html")
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz(session: SessionDep) -> dict[str, str]:
-        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-        return {"status": "ok", "version": __version__}
 
     return app
 

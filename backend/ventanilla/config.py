@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     outbox_backoff_max_seconds: float = 6 * 3600
     webhook_timeout_seconds: float = 10.0
     allow_http_webhooks: bool | None = None  # default: only outside production
+    # Webhooks to loopback, private, link-local... addresses (outbox/targets.py): for development
+    # and the tests only. Default: only outside production.
+    webhooks_allow_private: bool | None = None
 
     # Shopper sessions
     session_idle_minutes: int = 120
@@ -88,6 +91,28 @@ class Settings(BaseSettings):
     # PDFs the shop pushes (PUT /api/v1/invoices/{number}/pdf) have their own, larger limit.
     invoice_pdf_max_bytes: int = 5_000_000
     db_pool_size: int = 20
+
+    # Admission control (core.admission): how much work one app process takes on at once. A
+    # request holds at most two pooled connections (its unit of work and a short one of its
+    # own), so the default in-flight limit is half the pool after two connections kept for the
+    # in-process worker and /readyz; the thread pool is made at least
+    # that large plus a margin. Work beyond it waits on the event loop (holding no thread and
+    # no connection) for up to `admission_wait_seconds`, with at most `admission_max_waiting`
+    # waiting; past that it gets 503 with Retry-After. One client's own work beyond its limit
+    # gets 429 with Retry-After at once: per shopper session, per API key, per client IP.
+    max_in_flight: int | None = None  # default: (db_pool_size - 2) // 2
+    admission_max_waiting: int | None = None  # default: 4 x max_in_flight
+    admission_wait_seconds: float = 5.0
+    thread_limit: int | None = None  # default: max(40, max_in_flight + 8)
+    limit_per_session: int = 8
+    limit_per_api_key: int = 32
+    limit_per_ip: int = 64
+
+    # Redis (redis://host:6379/0): rate limits and the per-client limits above are shared by
+    # every replica there; unset, rate limits are database counters and the concurrency limits
+    # are per process (one machine). `redis_prefix` separates deployments sharing one Redis.
+    redis_url: str | None = None
+    redis_prefix: str = "ventanilla"
 
     # Blob storage (claim photos, invoice PDFs): a folder (default var/blobs) unless an S3
     # bucket is set; then boto3, with these or its usual credentials (docs/storage.md).
@@ -124,7 +149,28 @@ class Settings(BaseSettings):
             self.run_worker_in_process = self.env == "demo"
         if self.allow_http_webhooks is None:
             self.allow_http_webhooks = self.env != "production"
+        if self.webhooks_allow_private is None:
+            self.webhooks_allow_private = self.env != "production"
         return self
+
+    @property
+    def in_flight_limit(self) -> int:
+        """Requests one process works on at once (`max_in_flight`, else half the pool after
+        two connections kept for the in-process worker and readiness checks)."""
+        return max(1, self.max_in_flight or (self.db_pool_size - 2) // 2)
+
+    @property
+    def waiting_limit(self) -> int:
+        """Requests allowed to wait for a slot on the event loop."""
+        if self.admission_max_waiting is not None:
+            return max(0, self.admission_max_waiting)
+        return 4 * self.in_flight_limit
+
+    @property
+    def threads(self) -> int:
+        """Worker threads for sync routes and dependencies: enough for every request in flight
+        (each uses one at a time) plus the after-commit work and a margin."""
+        return max(self.thread_limit or 40, self.in_flight_limit + 8)
 
     @property
     def production(self) -> bool:

@@ -148,15 +148,16 @@ class TestAddressApi:
         login(client, customer.id or 0)
         before = snapshot()
         form = {"version": "1", **NEW_ADDRESS}
-        assert client.put(url(order), data=form).status_code == 422
+        assert client.put(url(order), data=form).status_code == 415
         response = client.post(
             "/api/v1/me/access-codes/verify",
             content=b'{"code": "123456"}',
             headers={"Content-Type": "text/plain"},
         )
-        assert response.status_code == 422
+        assert response.status_code == 415
+        assert response.json()["code"] == "unsupported_media_type"
         sent = client.post("/api/v1/me/access-codes", data={"a": "b"})
-        assert sent.status_code == 422 and outbox("email") == []
+        assert sent.status_code == 415 and outbox("email") == []
         assert snapshot() == before
 
     def test_stale_version_is_409_order_changed(

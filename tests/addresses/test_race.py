@@ -36,7 +36,7 @@ def postgres_only(backend: str) -> None:
 
 def shopper_client(app: FastAPI, customer_id: int) -> TestClient:
     """A browser tab of its own: its own client, session cookie and database connection."""
-    client = TestClient(app, base_url="http://testserver")
+    client = TestClient(app, base_url="http://testserver", headers={"Origin": "http://testserver"})
     token = start_session(customer_id, verified=True)
     client.cookies.set(policy.session_cookie_name(get_settings().secure_cookies), token)
     return client

@@ -16,7 +16,11 @@ def stripe_client(stripe_settings: Settings) -> Iterator[TestClient]:
     """The app on the Stripe settings (create_app installs the settings it is given)."""
     from ventanilla.app import create_app
 
-    with TestClient(create_app(stripe_settings), base_url="http://testserver") as client:
+    with TestClient(
+        create_app(stripe_settings),
+        base_url="http://testserver",
+        headers={"Origin": "http://testserver"},  # same-origin JSON writes (core/csrf.py)
+    ) as client:
         client.cookies.set("lang", "en")
         yield client
 

@@ -7,7 +7,7 @@ class TestApiErrors:
     def test_wrong_method_lists_every_method_of_the_path(self, store: TestClient) -> None:
         response = store.delete("/api/v1/orders/ES-1/shipments")
         assert response.status_code == 405
-        assert response.headers["allow"] == "GET, POST"
+        assert response.headers["allow"] == "GET, HEAD, POST"
         assert response.json()["code"] == "method_not_allowed"
 
     def test_unknown_api_path_is_json_404(self, store: TestClient) -> None:

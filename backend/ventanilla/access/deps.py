@@ -22,7 +22,7 @@ from ventanilla.access.models import ShopperSession
 from ventanilla.config import get_settings
 from ventanilla.core import i18n
 from ventanilla.core.actors import Actor
-from ventanilla.core.deps import SAFE_METHODS, SessionDep
+from ventanilla.core.deps import SessionDep
 from ventanilla.customers.models import Customer
 from ventanilla.db import session_scope
 from ventanilla.orders import repository as orders_repository
@@ -48,12 +48,10 @@ def current_customer(request: Request, session: SessionDep) -> Customer:
     if active is None:
         raise NoShopperSession()
     if active.touch_due and active.record.id is not None:
-        if request.method in SAFE_METHODS:
-            # Reads run in a read transaction; a short write of its own keeps them lock-free.
-            with session_scope() as writer:
-                service.touch_session(writer, session_id=active.record.id)
-        else:
-            service.touch_session(session, session_id=active.record.id)
+        # A short write of its own (about once a minute): the request's unit of work stays a
+        # read until the route writes, so on SQLite the write lock is taken only there.
+        with session_scope() as writer:
+            service.touch_session(writer, session_id=active.record.id)
     request.state.shopper_session = active.record
     return active.customer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -41,6 +41,16 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def in_zone(value: datetime, zone: tzinfo) -> datetime:
+    """`value` (naive = UTC) in `zone`. At the calendar's edges (year 1, year 9999, which older
+    data may hold) the local time may not exist: then it stays in UTC rather than failing."""
+    utc = as_utc(value)
+    try:
+        return utc.astimezone(zone)
+    except OverflowError:
+        return utc
+
+
 @lru_cache(maxsize=8)
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
@@ -57,9 +67,10 @@ def shop_local(value: datetime) -> datetime:
     """A stored instant as the shop's wall-clock time, with that moment's UTC offset.
 
     The one rule for every date and time shown (pages, `<time datetime>`, emails): naive values
-    are UTC (how SQLite returns them); daylight-saving changes follow the IANA database.
+    are UTC (how SQLite returns them); daylight-saving changes follow the IANA database; at the
+    calendar's edges it stays in UTC (`in_zone`).
     """
-    return as_utc(value).astimezone(shop_zone())
+    return in_zone(value, shop_zone())
 
 
 def shop_date(value: date | datetime) -> date:

@@ -5,8 +5,15 @@ The cookie holds `random.HMAC(secret_key, random)`; pages embed the same value (
 request to a non-/api path must present a value equal to a validly signed cookie, otherwise it gets
 a 403 page and never reaches a route, so nothing changes. In a multipart form (photo uploads)
 the field must come before any file input: the check stops reading at the first file, which is
-left for the route to parse under its own limits. /api is exempt: it takes API keys or
-JSON with a SameSite=Lax cookie, which a cross-site form cannot send.
+left for the route to parse under its own limits.
+
+/api takes API keys (not affected) or the shopper's session cookie. A write authenticated by that
+cookie (an unsafe method, the cookie present, no Authorization header) must be JSON
+(`Content-Type: application/json`, else 415 `unsupported_media_type`; a body-less request may
+omit the header) and same-origin: `Sec-Fetch-Site` is `same-origin` or `none` when the browser
+sends it, otherwise `Origin` is the configured base URL's origin; anything else (including no
+header at all) gets a 403 `cross_origin` JSON error. A cross-site page can send a cookie with a
+text/plain or form POST (no preflight); it can send neither JSON nor our Origin.
 """
 
 from __future__ import annotations
@@ -16,11 +23,13 @@ import hashlib
 import hmac
 import logging
 import secrets
+from urllib.parse import urlsplit
 
 from python_multipart.multipart import parse_options_header
 from starlette.datastructures import MutableHeaders
 from starlette.formparsers import MultiPartParser
 from starlette.requests import Request, cookie_parser
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("ventanilla.csrf")
@@ -31,6 +40,7 @@ HEADER_NAME = "x-csrf-token"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+SAME_ORIGIN_FETCH = frozenset({"same-origin", "none"})
 
 
 def cookie_name(secure: bool) -> str:
@@ -77,21 +87,79 @@ def _cookie(scope: Scope, name: str) -> str | None:
     return cookie_parser(raw).get(name) if raw else None
 
 
-class CSRFMiddleware:
-    """Pure ASGI: sets the token cookie when missing and refuses unverified unsafe requests."""
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of a URL, lower case, as browsers send it in `Origin`."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
-    def __init__(self, app: ASGIApp, *, secret: str, secure: bool) -> None:
+
+def json_write_problem(scope: Scope, *, origin: str) -> tuple[int, str, str] | None:
+    """Why a cookie-authenticated /api write is refused: (status, code, detail), or None."""
+    fetch_site = _header(scope, b"sec-fetch-site")
+    if fetch_site is not None:
+        same = fetch_site.strip().lower() in SAME_ORIGIN_FETCH
+    else:
+        sent = _header(scope, b"origin")
+        same = sent is not None and sent.strip().lower().rstrip("/") == origin
+    if not same:
+        return (
+            403,
+            "cross_origin",
+            "Requests authenticated by the session cookie must come from this site "
+            f"(Sec-Fetch-Site: same-origin, or Origin: {origin}).",
+        )
+    content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+    has_body = _header(scope, b"content-length") not in (None, "0") or (
+        _header(scope, b"transfer-encoding") is not None
+    )
+    if content_type != "application/json" and (content_type or has_body):
+        return (
+            415,
+            "unsupported_media_type",
+            "Send the request body as JSON (Content-Type: application/json).",
+        )
+    return None
+
+
+class CSRFMiddleware:
+    """Pure ASGI: sets the token cookie when missing and refuses unverified unsafe requests.
+
+    `session_cookie` names the shopper's session cookie: /api writes that carry it (and no
+    Authorization header) must pass `json_write_problem` against `base_url`'s origin.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        secret: str,
+        secure: bool,
+        session_cookie: str | None = None,
+        base_url: str = "",
+    ) -> None:
         self.app = app
         self.secret = secret
         self.secure = secure
         self.cookie = cookie_name(secure)
+        self.session_cookie = session_cookie
+        self.origin = origin_of(base_url)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        if path == "/api" or path.startswith(("/api/", "/static/")):
+        if path == "/api" or path.startswith("/api/"):
+            problem = self._api_problem(scope)
+            if problem is not None:
+                log.info("json write refused on %s %s: %s", scope["method"], path, problem[1])
+                status, code, detail = problem
+                response = JSONResponse({"code": code, "detail": detail}, status_code=status)
+                await response(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        if path.startswith("/static/"):
             await self.app(scope, receive, send)
             return
 
@@ -121,6 +189,15 @@ class CSRFMiddleware:
                 return
 
         await self.app(scope, receive, self._with_cookie(send, token) if fresh else send)
+
+    def _api_problem(self, scope: Scope) -> tuple[int, str, str] | None:
+        if scope["method"] in SAFE_METHODS or self.session_cookie is None:
+            return None
+        if _header(scope, b"authorization") is not None:
+            return None  # an API key (or a wrong one: the route answers 401)
+        if _cookie(scope, self.session_cookie) is None:
+            return None  # no session: the route answers 401
+        return json_write_problem(scope, origin=self.origin)
 
     def _set_cookie_header(self, token: str) -> bytes:
         parts = [

@@ -15,12 +15,14 @@ from ventanilla.db import session_scope
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_session(request: Request, background: BackgroundTasks) -> Iterator[Session]:
+def get_session(background: BackgroundTasks) -> Iterator[Session]:
     """One unit of work per request: commit on success, roll back on any error; work scheduled
-    with `db.after_commit` runs after the response is sent (never after a rollback)."""
-    with session_scope(
-        write=request.method not in SAFE_METHODS, run_after_commit=background.add_task
-    ) as session:
+    with `db.after_commit` runs after the response is sent (never after a rollback).
+
+    It starts as a read transaction whatever the method: on SQLite the write lock is taken at
+    the first write (`db._upgrade_to_write`), inside the route's own step, not while the
+    dependencies authenticate and load (which is what let 32 pushes deadlock the pool)."""
+    with session_scope(write=False, run_after_commit=background.add_task) as session:
         yield session
 
 

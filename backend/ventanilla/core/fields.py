@@ -7,7 +7,7 @@ accepts), so bad input is a 422 with a field location and never a 500 from the d
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -24,13 +24,18 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
+from ventanilla.core import clock
 from ventanilla.core.clock import as_utc
 
 INT32_MAX = 2_147_483_647
 # Times from a shop's clock may run a little ahead of ours. Further ahead is refused: a far-future
 # time would make every later real event look stale.
 MAX_CLOCK_SKEW = timedelta(hours=24)
+# The earliest time the store API takes. Older values are integration bugs (the zero time of Go
+# and .NET is 0001-01-01), not orders: the one window for every time and date the shops push.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 # C0 controls except tab/newline/CR, and DEL: PostgreSQL refuses NUL, and nobody means the rest.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CODE_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
@@ -100,6 +105,29 @@ def _utc(value: datetime) -> datetime:
         raise ValueError("date is out of range") from None
 
 
+def check_window(value: datetime) -> datetime:
+    """`value` (UTC-aware) if it lies in the store API's window: from EARLIEST (2000-01-01
+    UTC) to MAX_CLOCK_SKEW (24 h) after now. Raises a pydantic error typed `too_early` or
+    `in_future`, so the 422 names the field and gives a stable type."""
+    if value < EARLIEST:
+        raise PydanticCustomError("too_early", "must not be before 2000-01-01T00:00:00Z")
+    if value > clock.now() + MAX_CLOCK_SKEW:
+        raise PydanticCustomError("in_future", "must not be more than 24 hours in the future")
+    return value
+
+
+def _in_window(value: datetime) -> datetime:
+    return check_window(_utc(value))
+
+
+def _date_in_window(value: date) -> date:
+    if value < EARLIEST.date():
+        raise PydanticCustomError("too_early", "must not be before 2000-01-01")
+    if value > (clock.now() + MAX_CLOCK_SKEW).date():
+        raise PydanticCustomError("in_future", "must not be more than a day in the future")
+    return value
+
+
 def _iso_text(value: Any) -> Any:
     # The schema promises an ISO 8601 string; pydantic would also take a Unix timestamp.
     if isinstance(value, int | float):
@@ -147,13 +175,22 @@ MinorAmount = Annotated[
 ]
 Count = Annotated[int, Field(strict=True, ge=0, le=INT32_MAX)]
 Flag = Annotated[bool, Field(strict=True)]
+# Every time the store API accepts is one of these (tests/core/test_datetimes.py checks that no
+# request model takes a bare datetime or date).
 UTCDatetime = Annotated[
     AwareDatetime,
     BeforeValidator(_iso_text),
-    AfterValidator(_utc),
+    AfterValidator(_in_window),
     Field(
-        description="ISO 8601 with an offset; stored in UTC", examples=["2025-03-01T10:15:00+01:00"]
+        description="ISO 8601 with an offset, from 2000-01-01 to 24 hours from now; stored in UTC",
+        examples=["2025-03-01T10:15:00+01:00"],
     ),
+]
+UTCDate = Annotated[
+    date,
+    BeforeValidator(_iso_text),
+    AfterValidator(_date_in_window),
+    Field(description="ISO 8601 date (YYYY-MM-DD), from 2000-01-01 to tomorrow"),
 ]
 WebUrl = Annotated[
     HttpUrl,

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from ventanilla.core import i18n
+from ventanilla.core import i18n, middleware
 from ventanilla.core.errors import AppError, FieldErrors
 
 log = logging.getLogger("ventanilla")
@@ -98,13 +98,21 @@ def _clean(errors: Any) -> list[dict[str, Any]]:
 
 
 def allowed_methods(request: Request) -> str:
-    """Every method the API documents at this path (Starlette names only the first route's)."""
+    """Every method any route (pages and JSON alike) takes at this path, HEAD wherever GET is
+    (HeadMiddleware): Starlette names only the first matching route's."""
     app = request.app
     table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(app.state, "allow_table", None)
     if table is None:
+        by_path: dict[str, set[str]] = {}
+        for path, route_methods, _route in middleware.routes_of(app):
+            if route_methods:
+                by_path.setdefault(path, set()).update(m.upper() for m in route_methods)
         table = [
-            (re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"), {m.upper() for m in ops})
-            for path, ops in app.openapi().get("paths", {}).items()
+            (
+                re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"),
+                ops | ({"HEAD"} if "GET" in ops else set()),
+            )
+            for path, ops in by_path.items()
         ]
         app.state.allow_table = table
     methods: set[str] = set()
@@ -167,7 +175,10 @@ def install(app: FastAPI) -> None:
                 status_code=exc.status_code,
                 headers=headers,
             )
-        return _html_error(request, exc.status_code, code, str(exc.detail))
+        page = _html_error(request, exc.status_code, code, str(exc.detail))
+        for name, value in (headers or {}).items():
+            page.headers[name] = value
+        return page
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

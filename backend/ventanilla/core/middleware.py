@@ -1,4 +1,9 @@
-"""ASGI middleware: request body limit and security headers."""
+"""ASGI middleware: request body limit, security headers (with relative redirects), HEAD.
+
+Order in `app.py`, outermost first: SecurityHeadersMiddleware, BodyLimitMiddleware,
+HeadMiddleware, CSRFMiddleware. The security headers are outermost so that every answer a
+middleware gives early (413 here, 403/415 from CSRF) carries them too.
+"""
 
 from __future__ import annotations
 
@@ -44,7 +49,7 @@ class BodyLimitMiddleware:
         if self.route_limit is None:
             return self.max_bytes
         path, method = scope.get("path", ""), scope.get("method", "")
-        for pattern, methods, route in _routes(scope.get("app")):
+        for pattern, methods, route in routes_of(scope.get("app")):
             if (methods is None or method in methods) and _path_regex(pattern).match(path):
                 return max(self.max_bytes, self.route_limit(pattern, route) or 0)
         return self.max_bytes
@@ -67,33 +72,46 @@ class BodyLimitMiddleware:
                     return
         received = 0
         response_started = False
+        refused = False
         looked_up = limit != self.max_bytes
 
         async def limited_receive() -> Message:
-            nonlocal received, limit, looked_up
+            # Without Content-Length (chunked) the size shows only while reading. Then the 413
+            # is sent from here and the app is told the client left: whatever it makes of that
+            # (FastAPI: a 400 for an unreadable body) is never sent.
+            nonlocal received, limit, looked_up, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit and not looked_up:
                     limit, looked_up = self._limit_for(scope), True
                 if received > limit:
-                    raise BodyTooLarge
+                    if response_started:
+                        raise BodyTooLarge
+                    refused = True
+                    await _too_large(send, limit)
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal response_started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 response_started = True
             await send(message)
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not response_started:
-                await _too_large(send, limit)
+        except Exception:
+            if refused:
+                return  # answered 413 already; the app only failed to read the rest
+            raise
 
 
-def _routes(app: Any) -> Iterator[tuple[str, set[str] | None, BaseRoute]]:
+def routes_of(app: Any) -> Iterator[tuple[str, set[str] | None, BaseRoute]]:
     """Every route of the app as (full path, methods, route): newer FastAPI keeps included
     routers nested (`iter_route_contexts` walks them), older versions flatten them."""
     routes = getattr(getattr(app, "router", None), "routes", [])
@@ -106,9 +124,55 @@ def _routes(app: Any) -> Iterator[tuple[str, set[str] | None, BaseRoute]]:
         yield str(context.path or ""), context.methods, context.original_route
 
 
+_routes = routes_of  # the earlier private name, still imported by tests
+
+
 @lru_cache(maxsize=512)
 def _path_regex(path: str) -> re.Pattern[str]:
     return compile_path(path)[0]
+
+
+class HeadMiddleware:
+    """HEAD wherever GET works (RFC 9110 9.3.2): routed and answered as GET, without the body.
+
+    The headers (Content-Length included) are those GET would send. GET routes never change
+    anything a HEAD could spend (opening a "my order" link only shows a page), so a link
+    checker's HEAD is as harmless as its GET.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
+def relative_location(location: bytes, scope: Scope) -> bytes:
+    """A Location on our own host, made relative (`/orders?x=1`), so that a redirect never
+    repeats the Host header the client sent (`Location: http://evil.example/orders`).
+    Other absolute URLs (Stripe, a carrier) are kept."""
+    parts = urlsplit(location.decode("latin-1"))
+    if not parts.netloc:
+        return location
+    host = next((v for k, v in scope.get("headers", []) if k == b"host"), None)
+    server = scope.get("server")
+    own = {h.decode("latin-1").lower() for h in [host] if h}
+    if server:
+        own |= {f"{server[0]}:{server[1]}".lower(), str(server[0]).lower()}
+    if parts.netloc.lower() not in own:
+        return location
+    # "//x" would be read as another host: one leading slash only.
+    path = "/" + (parts.path or "/").lstrip("/")
+    return (path + (f"?{parts.query}" if parts.query else "")).encode("latin-1")
 
 
 async def _too_large(send: Send, max_bytes: int) -> None:
@@ -149,7 +213,10 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers: list[tuple[bytes, bytes]] = list(message.get("headers", []))
+                headers: list[tuple[bytes, bytes]] = [
+                    (k, relative_location(v, scope) if k.lower() == b"location" else v)
+                    for k, v in message.get("headers", [])
+                ]
                 present = {k.lower() for k, _ in headers}
                 content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
                 extra: list[tuple[bytes, bytes]] = [

@@ -20,6 +20,10 @@ ERROR_TITLES = {
     "method_not_allowed": i18n.N_("That did not work. Please go back and try again."),
     "change_not_found": i18n.N_("There is no change to this order at this address."),
     "code_not_needed": i18n.N_("You are acting for the customer, so no code is needed."),
+    "server_busy": i18n.N_("The server is busy. Please try again in a moment."),
+    "too_many_in_flight": i18n.N_(
+        "You have too many requests in progress. Please wait a moment and try again."
+    ),
     "bad_request": i18n.N_("That did not work. Please go back and try again."),
     "verification_required": i18n.N_(
         "Confirm it is you first: we email you a 6-digit code to type in."

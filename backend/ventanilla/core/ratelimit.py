@@ -1,29 +1,40 @@
-"""Fixed-window rate limits, counted in the database so every worker shares them.
+"""Fixed-window rate limits, shared by every worker and replica.
 
-One row per key (`rate_limits`); a hit is a single atomic upsert (INSERT ... ON CONFLICT DO
-UPDATE ... RETURNING), which both SQLite (3.35+) and PostgreSQL run without a race. At larger
-scale the same interface can be backed by Redis (DESIGN.md).
+Embedded default: counted in the database, one row per key (`rate_limits`); a hit is a single
+atomic upsert (INSERT ... ON CONFLICT DO UPDATE ... RETURNING), which both SQLite (3.35+) and
+PostgreSQL run without a race. With `VENTANILLA_REDIS_URL` set the same limits are counted in
+Redis by the `limits` library (fixed windows, keys under `<redis_prefix>:ratelimit`), which
+spares the database a write per attempt; if Redis does not answer, the database counts.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
+import redis
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.storage import RedisStorage
+from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import case, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
+from ventanilla.config import get_settings
 from ventanilla.core import clock
 from ventanilla.core.errors import TooManyRequests
 from ventanilla.core.models import utc_field
 
 HOUR = timedelta(hours=1)
+log = logging.getLogger("ventanilla.ratelimit")
 
 
 class RateLimitHit(SQLModel, table=True):
@@ -110,13 +121,46 @@ def hit(session: Session, limit: Limit, *, now: datetime | None = None) -> Hit:
 def enforce(session: Session, limits: Iterable[Limit], *, now: datetime | None = None) -> None:
     """Count one attempt against every limit; raise RateLimited if any is exceeded.
 
-    The caller's transaction rolls back on the exception, so refused attempts do not count and
-    a refused caller stays refused until the window ends.
+    In the database the caller's transaction rolls back on the exception, so refused attempts
+    do not count and a refused caller stays refused until the window ends; in Redis every
+    limit is checked before any is counted, to the same effect.
     """
+    limits = list(limits)
+    settings = get_settings()
+    if settings.redis_url:
+        try:
+            _enforce_in_redis(_redis_limiter(settings.redis_url, settings.redis_prefix), limits)
+            return
+        except redis.RedisError as error:
+            log.warning("rate limits: Redis did not answer (%s); counting in the database", error)
     now = now or clock.now()
     refused = [h for h in (hit(session, limit, now=now) for limit in limits) if not h.allowed]
     if refused:
         raise RateLimited(max(h.retry_after for h in refused))
+
+
+@lru_cache(maxsize=4)
+def _redis_limiter(url: str, prefix: str) -> FixedWindowRateLimiter:
+    storage = RedisStorage(url, key_prefix=f"{prefix}:ratelimit", socket_timeout=2.0)
+    return FixedWindowRateLimiter(storage)
+
+
+def _item(limit: Limit) -> RateLimitItem:
+    return RateLimitItemPerSecond(limit.limit, int(limit.window.total_seconds()))
+
+
+def _enforce_in_redis(limiter: FixedWindowRateLimiter, limits: list[Limit]) -> None:
+    """Check every limit first, so an attempt refused by one is not counted by the others."""
+    full = [limit for limit in limits if not limiter.test(_item(limit), limit.key)]
+    if not full:
+        full = [limit for limit in limits if not limiter.hit(_item(limit), limit.key)]
+    if full:
+        raise RateLimited(max(_seconds_left(limiter, limit) for limit in full))
+
+
+def _seconds_left(limiter: FixedWindowRateLimiter, limit: Limit) -> int:
+    reset_at = limiter.get_window_stats(_item(limit), limit.key).reset_time
+    return max(1, math.ceil(reset_at - time.time()))
 
 
 def purge(session: Session, *, older_than: datetime) -> int:

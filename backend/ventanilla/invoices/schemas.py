@@ -12,7 +12,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from ventanilla.core.fields import Code, Country, Currency, Flag, MinorAmount, StrictModel
+from ventanilla.core.fields import (
+    Code,
+    Country,
+    Currency,
+    Flag,
+    MinorAmount,
+    StrictModel,
+    UTCDate,
+)
 
 SINGLE_LINE = r"^[^\x00-\x1f\x7f]*$"
 # Addresses may span lines; other control characters are refused (PostgreSQL rejects NUL).
@@ -24,12 +32,6 @@ def _line(max_length: int) -> Any:
     return StringConstraints(
         strip_whitespace=True, min_length=1, max_length=max_length, pattern=SINGLE_LINE
     )
-
-
-def _issue_date(value: date) -> date:
-    if not date(1970, 1, 1) <= value < date(2100, 1, 1):
-        raise ValueError("the date must be between 1970 and 2100")
-    return value
 
 
 def _two_places(value: Decimal) -> Decimal:
@@ -50,7 +52,6 @@ Rate = Annotated[
     Field(ge=0, le=100, max_digits=5, decimal_places=2, description='Percent, e.g. 21 or "10.5"'),
     AfterValidator(_two_places),
 ]
-IssueDate = Annotated[date, AfterValidator(_issue_date)]
 Series = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,20}$"),
@@ -139,7 +140,7 @@ class InvoiceCreate(StrictModel):
         "a full one; decides the suggested credit-note type (R5 or R1) and whether a shopper "
         "may ask for a full invoice in exchange.",
     )
-    issue_date: IssueDate
+    issue_date: UTCDate
     currency: Currency = Field(description="ISO 4217; must be the order's currency")
     seller: SellerCreate
     buyer: BuyerCreate

@@ -4,9 +4,8 @@ together with their locations as FieldErrors (422), before anything is written."
 from __future__ import annotations
 
 from ventanilla.catalog.models import Product
-from ventanilla.core import clock
 from ventanilla.core.errors import FieldErrors
-from ventanilla.core.fields import INT32_MAX, MAX_CLOCK_SKEW
+from ventanilla.core.fields import INT32_MAX
 from ventanilla.orders.address_rules import check_address
 from ventanilla.orders.addresses import AddressCreate
 from ventanilla.orders.schemas import OrderCreate
@@ -60,8 +59,6 @@ def check_order(data: OrderCreate, products: dict[str, Product]) -> None:
                 "total_mismatch",
             )
         )
-    if data.placed_at > clock.now() + MAX_CLOCK_SKEW:
-        errors.append((("body", "placed_at"), "placed_at is in the future.", "in_future"))
     if errors:
         raise FieldErrors(errors)
 

@@ -145,8 +145,8 @@ def can_edit(order: Order, now: datetime, *, policy: ShopPolicy | None = None) -
             return _no("already_shipped")
         return _no("not_editable")
     if policy.edit_window_hours is not None:
-        deadline = order.placed_at + timedelta(hours=policy.edit_window_hours)
-        if now > deadline:
+        # A difference, not placed_at + window: a stored year-9999 time must not overflow.
+        if now - order.placed_at > timedelta(hours=policy.edit_window_hours):
             return Decision.no(
                 EDIT_REFUSALS["edit_window_closed"],
                 code="edit_window_closed",

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ventanilla.outbox import delivery
 from ventanilla.outbox.events import EventType
 from ventanilla.outbox.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
 from ventanilla.outbox.policy import WEBHOOK_URL_PATTERN
@@ -154,7 +155,7 @@ class WebhookDeliveryRead(BaseModel):
             attempt=row.attempt,
             delivered=code is not None and 200 <= code < 300,
             status_code=code,
-            error=row.error,
+            error=delivery.public_error(row.error, code),
             duration_ms=row.duration_ms,
             attempted_at=row.attempted_at,
         )
@@ -203,6 +204,8 @@ class WebhookMessageRead(BaseModel):
             status=message.status,
             attempts=message.attempts,
             next_attempt_at=message.next_attempt_at,
-            last_error=message.last_error,
+            last_error=delivery.public_error(message.last_error, None)
+            if message.kind == "webhook"
+            else message.last_error,
             sent_at=message.sent_at,
         )

@@ -89,14 +89,17 @@ def drain_once(now: datetime | None = None, limit: int = BATCH) -> int:
                         result = _send_email(mailer, message, settings)
                     elif message.kind == "webhook":
                         if webhook_client is None:
-                            webhook_client = delivery.new_client(settings.webhook_timeout_seconds)
+                            webhook_client = delivery.new_client(
+                                settings.webhook_timeout_seconds,
+                                allow_private=bool(settings.webhooks_allow_private),
+                            )
                         result = _send_webhook(webhook_client, message)
                     else:
                         result = Result(False, f"unknown kind {message.kind!r}", permanent=True)
                 except Exception as exc:
                     # A bug with one message must not hold back the rest of the batch.
                     log.exception("outbox %s %s: unexpected error", message.kind, message.id)
-                    result = Result(False, f"internal error: {type(exc).__name__}: {exc}")
+                    result = Result(False, f"internal_error: {type(exc).__name__}")
                 _record(message, result, started, now, settings)
     finally:
         if webhook_client is not None:

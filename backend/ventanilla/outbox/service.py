@@ -25,7 +25,7 @@ from ventanilla.config import get_settings
 from ventanilla.core import clock, typed
 from ventanilla.core.actors import Actor
 from ventanilla.core.errors import FieldErrors
-from ventanilla.outbox import policy, repository
+from ventanilla.outbox import policy, repository, targets
 from ventanilla.outbox.events import EVENT_TYPES, EventType
 from ventanilla.outbox.exceptions import (
     MessageAlreadySent,
@@ -108,7 +108,12 @@ def create_endpoint(
     description: str | None = None,
 ) -> WebhookEndpoint:
     """Register where events go; the secret to verify them is generated here."""
-    problem = policy.webhook_url_problem(url, allow_http=bool(get_settings().allow_http_webhooks))
+    settings = get_settings()
+    # First, so that `https://[::ffff:127.0.0.1]/` is refused for where it points.
+    blocked = targets.registration_problem(url, allow_private=bool(settings.webhooks_allow_private))
+    if blocked:
+        raise FieldErrors([(("body", "url"), blocked, "blocked_address")])
+    problem = policy.webhook_url_problem(url, allow_http=bool(settings.allow_http_webhooks))
     if problem:
         raise FieldErrors([(("body", "url"), problem, "value_error")])
     chosen = list(dict.fromkeys(events or []))  # de-duplicated, order kept

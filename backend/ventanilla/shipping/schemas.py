@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -17,12 +16,10 @@ from pydantic import (
     ValidationError,
 )
 
-from ventanilla.core.fields import Code, StrictModel
+from ventanilla.core.fields import Code, StrictModel, UTCDatetime
 
 # One line of text: no control characters (PostgreSQL refuses NUL, and nobody means them).
 SINGLE_LINE = r"^[^\x00-\x1f\x7f]*$"
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 TRACKING_STATUSES = (
     "label_created",
@@ -47,16 +44,6 @@ TRACKING_STATUS_HELP = (
 )
 
 
-def _utc(value: datetime) -> datetime:
-    try:
-        utc = value.astimezone(UTC)
-    except OverflowError as exc:
-        raise ValueError("the time is out of range") from exc
-    if not EARLIEST <= utc < LATEST:
-        raise ValueError("the time must be between 1970 and 2100")
-    return utc
-
-
 _HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
 
 
@@ -68,7 +55,6 @@ def _http_url(value: str) -> str:
     return value
 
 
-Instant = Annotated[AwareDatetime, AfterValidator(_utc)]
 Carrier = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=SINGLE_LINE)
 ]
@@ -128,7 +114,7 @@ class ShipmentCreate(StrictModel):
     tracking_url: TrackingUrl | None = Field(
         default=None, description="Where the shopper follows the parcel (http or https)."
     )
-    shipped_at: Instant | None = Field(
+    shipped_at: UTCDatetime | None = Field(
         default=None, description="When the parcel left; defaults to the time of the request."
     )
     lines: list[ShipmentLineCreate] | None = Field(
@@ -140,7 +126,7 @@ class ShipmentCreate(StrictModel):
 
 
 class TrackingEventCreate(StrictModel):
-    occurred_at: Instant = Field(description="When the carrier saw it, with an offset.")
+    occurred_at: UTCDatetime = Field(description="When the carrier saw it, with an offset.")
     status: TrackingStatus = Field(description=TRACKING_STATUS_HELP)
     location: Location | None = None
     text: EventText | None = Field(default=None, description="The carrier's own words.")
