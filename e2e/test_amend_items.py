@@ -87,6 +87,7 @@ def shop(start_server, db_url: str, localstripe: LocalStripe) -> Iterator[dict[s
                 "name": name,
                 "price_minor": price,
                 "currency": "EUR",
+                "tax_rate": "21",  # an added product is taxed at its own rate
                 "stock_on_hand": stock,
             }
             assert api.put(f"/products/{sku}", json=product).status_code == 201

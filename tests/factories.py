@@ -38,6 +38,7 @@ def make_product(session: Session, **overrides: Any) -> Product:
         "name": f"Juguete {n}",
         "price_minor": 1999,
         "currency": "EUR",
+        "tax_rate_bp": 2100,
         "stock_on_hand": 10,
     }
     values.update(overrides)

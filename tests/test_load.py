@@ -279,3 +279,38 @@ def test_healthz_is_constant_and_readyz_touches_the_database(
         checks = ready.json()["checks"]
         assert checks["database"] == "ok"
         assert checks["redis"] == ("ok" if limits_store else "unused")
+
+
+class TestSeveralReplicas:
+    @pytest.mark.parametrize("limits_store", ["redis"], indirect=True)
+    def test_a_place_held_on_another_replica_counts_here(
+        self, settings: Settings, tmp_path: Path, limits_store: dict[str, str]
+    ) -> None:
+        """The per-session limit is shared through Redis: a place another replica holds for
+        this session (put there by hand) leaves none here; once given back, it is served."""
+        import hashlib
+
+        import redis
+
+        with session_scope() as s:
+            make_product(s, sku="LOAD-TREN", price_minor=2495)
+            make_product(s, sku="LOAD-PEONZA", price_minor=500)
+            key = apikeys_service.create_key(s, name="Réplicas").key
+        env = server_env(settings, VENTANILLA_LIMIT_PER_SESSION="1", **limits_store)
+        with app_server(env, log=tmp_path / "replica.log") as server:
+            shop = Shop(server, key)
+            with httpx.Client(base_url=server.url, timeout=30) as client:
+                push(client, shop, "R-0001", "replica@example.com")
+                cookie = shopper_cookie("replica@example.com")
+                digest = hashlib.sha256(cookie.encode()).hexdigest()[:32]
+                held = f"{limits_store['VENTANILLA_REDIS_PREFIX']}:inflight:session:{digest}"
+                other_replica = redis.Redis.from_url(REDIS_URL)
+                other_replica.zadd(held, {"other-replica": time.time() * 1000})
+                read = {"Cookie": f"{COOKIE}={cookie}"}
+                refused = client.get("/api/v1/me/orders/R-0001/address", headers=read)
+                assert refused.status_code == 429, refused.text
+                assert refused.json()["code"] == "too_many_in_flight"
+                other_replica.zrem(held, "other-replica")
+                other_replica.close()
+                served = client.get("/api/v1/me/orders/R-0001/address", headers=read)
+                assert served.status_code == 200, served.text

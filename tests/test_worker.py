@@ -13,6 +13,9 @@ class TestRegisteredTasks:
         assert names == [
             "payments.refunds",
             "changes.expire_abandoned",
+            # After the refunds (their outcome is fresh), before the outbox (same pass).
+            "returns.refund_outcomes",
+            "returns.deadline_alarms",
             "access.purge_rate_limits",
             "outbox.send",
         ]

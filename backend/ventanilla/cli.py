@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import typer
 
@@ -15,6 +16,43 @@ app.add_typer(db_app, name="db")
 app.add_typer(apikey_app, name="apikey")
 outbox_app = typer.Typer(no_args_is_help=True, help="Emails and webhooks waiting to be sent.")
 app.add_typer(outbox_app, name="outbox")
+policy_app = typer.Typer(no_args_is_help=True, help="The shop policy file (docs/returns.md).")
+app.add_typer(policy_app, name="policy")
+
+
+@policy_app.command("check")
+def policy_check(
+    path: Path = typer.Argument(..., help="The policy file (.json or .toml)."),
+) -> None:
+    """Validate a policy file, the law layer included; exit 1 with the problems."""
+    from ventanilla.returns import explain
+
+    problems = explain.check(path)
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"{path}: valid")
+
+
+@policy_app.command("explain")
+def policy_explain(
+    order: str = typer.Argument(..., help="The order number."),
+    reason: str | None = typer.Option(None, help="A return reason code, e.g. wrong_size."),
+) -> None:
+    """Print the withdrawal and return decision for each line of ORDER now, and why."""
+    from ventanilla.core.errors import AppError
+    from ventanilla.db import session_scope
+    from ventanilla.returns import explain
+
+    with session_scope(write=False) as session:
+        try:
+            lines = explain.explain(session, number=order, reason=reason)
+        except AppError as exc:
+            typer.echo(exc.message, err=True)
+            raise typer.Exit(1) from exc
+    for line in lines:
+        typer.echo(line)
 
 
 def _logging() -> None:

@@ -4,20 +4,145 @@ from __future__ import annotations
 
 import json
 import secrets
+import tomllib
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = "change-me"
 
 
+Resolution = Literal["refund", "exchange", "store_credit", "keep_it"]
+# What the portal can carry out today; the check refuses a rule offering anything else.
+BUILT_RESOLUTIONS = ("refund",)
+WITHDRAWAL_DAYS = 14  # TRLGDCU art. 104, Directive 2011/83/EU art. 9
+
+
+class ReturnReason(BaseModel):
+    """One reason a shopper can pick; `claim` sends the shopper to a claim instead (defects)."""
+
+    model_config = {"extra": "forbid"}
+
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
+    en: str = Field(min_length=1, max_length=120)
+    es: str = Field(min_length=1, max_length=120)
+    claim: bool = False
+
+
+class RuleMatch(BaseModel):
+    """When a rule applies to a line: every condition given must hold (none given: always)."""
+
+    model_config = {"extra": "forbid"}
+
+    tags: list[str] = []  # any of them
+    skus: list[str] = []  # any of them
+    countries: list[str] = []  # delivery country, ISO 3166 alpha-2
+    min_days_since_delivery: int | None = Field(default=None, ge=0)
+    max_days_since_delivery: int | None = Field(default=None, ge=0)
+    min_unit_price_minor: int | None = Field(default=None, ge=0)
+    max_unit_price_minor: int | None = Field(default=None, ge=0)
+    discounted: bool | None = None
+    reasons: list[str] = []  # any of them
+
+
+class ReturnRule(BaseModel):
+    """A line the rule matches gets this outcome (the first matching rule wins)."""
+
+    model_config = {"extra": "forbid"}
+
+    id: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_.-]+$")
+    match: RuleMatch = RuleMatch()
+    eligible: bool = True
+    reason_en: str | None = Field(default=None, max_length=300)
+    reason_es: str | None = Field(default=None, max_length=300)
+    window_days: int | None = Field(default=None, ge=0, le=3650)
+    fee_percent: int = Field(default=0, ge=0, le=100)  # e.g. restocking, of what was paid
+    fee_minor: int = Field(default=0, ge=0)  # per unit
+    resolutions: list[Resolution] = ["refund"]
+    return_shipping: Literal["shop", "customer"] = "customer"
+    review: bool = False
+    # "withdrawal" or "both": the rule also touches withdrawals, where the law layer allows
+    # only what is more generous than the law (a longer window, the shop paying shipping).
+    applies_to: Literal["return", "withdrawal", "both"] = "return"
+
+    def law_problems(self) -> list[str]:
+        """Why this rule would break the law on withdrawals (TRLGDCU arts. 102-108)."""
+        if self.applies_to == "return":
+            return []
+        problems = []
+        if self.fee_percent or self.fee_minor:
+            problems.append("a withdrawal is free: no fee may be charged (TRLGDCU art. 108)")
+        if not self.eligible:
+            problems.append(
+                "a rule cannot refuse a withdrawal; exceptions are products tagged with one of "
+                "withdrawal_exception_tags (TRLGDCU art. 103)"
+            )
+        if "refund" not in self.resolutions:
+            problems.append(
+                "a withdrawal is refunded in money: store credit or exchange cannot be forced "
+                "(TRLGDCU art. 107)"
+            )
+        if self.window_days is not None and self.window_days < WITHDRAWAL_DAYS:
+            problems.append(f"the withdrawal window is at least {WITHDRAWAL_DAYS} days")
+        return problems
+
+
+class ReturnsPolicy(BaseModel):
+    """The shop's return rules (docs/returns.md); the law on withdrawal sits under them."""
+
+    model_config = {"extra": "forbid"}
+
+    window_days: int = Field(default=30, ge=0, le=3650)
+    # A parcel with no delivery event counts as delivered this many days after it shipped.
+    carrier_allowance_days: int = Field(default=5, ge=0, le=60)
+    withdrawal_exception_tags: list[str] = []
+    reasons: list[ReturnReason] = [
+        ReturnReason(code="changed_mind", en="I changed my mind", es="He cambiado de opinión"),
+        ReturnReason(code="wrong_size", en="Wrong size", es="No es mi talla"),
+        ReturnReason(code="not_as_described", en="Not as described", es="No es como se describía"),
+        ReturnReason(
+            code="broken", en="It is broken or faulty", es="Está roto o no funciona", claim=True
+        ),
+    ]
+    # The standard delivery price: a whole-order withdrawal refunds shipping up to it, not an
+    # express surcharge (TRLGDCU art. 107.2). None: all the shipping paid is refunded.
+    standard_shipping_minor: int | None = Field(default=None, ge=0)
+    return_address: str = ""
+    send_within_days: int = Field(default=14, ge=1, le=365)
+    rules: list[ReturnRule] = []
+
+    @model_validator(mode="after")
+    def _lawful(self) -> ReturnsPolicy:
+        problems = [f"rule {r.id}: {p}" for r in self.rules for p in r.law_problems()]
+        ids = [r.id for r in self.rules]
+        problems += [
+            f"rule id {i} is used twice" for i in sorted({i for i in ids if ids.count(i) > 1})
+        ]
+        codes = {r.code for r in self.reasons}
+        for rule in self.rules:
+            problems += [
+                f"rule {rule.id}: resolution {r} is not available yet (only "
+                f"{', '.join(BUILT_RESOLUTIONS)})"
+                for r in rule.resolutions
+                if r not in BUILT_RESOLUTIONS
+            ]
+            problems += [
+                f"rule {rule.id}: unknown reason {c}" for c in rule.match.reasons if c not in codes
+            ]
+            if not rule.eligible and not (rule.reason_en and rule.reason_es):
+                problems.append(f"rule {rule.id}: a 'no' needs reason_en and reason_es")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
 class ShopPolicy(BaseModel):
-    """Rules the shop owns; read from a JSON file so a shop can see and change them."""
+    """Rules the shop owns; read from a JSON or TOML file so a shop can see and change them."""
 
     model_config = {"extra": "forbid"}
 
@@ -29,6 +154,7 @@ class ShopPolicy(BaseModel):
     waive_difference_under_minor: int = 0
     link_ttl_days: int = 15
     link_max_uses: int = 5
+    returns: ReturnsPolicy = ReturnsPolicy()
     # Rates per indirect-tax area (`addresses.tax_areas`), by the shop's names for its kinds of
     # rate, in percent: {"ES": {"standard": 21, "reduced": 10, "super_reduced": 4},
     # "ES-CN": {"standard": 7, "reduced": 3, "super_reduced": 0}}. A delivery may move between
@@ -151,6 +277,8 @@ class Settings(BaseSettings):
             self.allow_http_webhooks = self.env != "production"
         if self.webhooks_allow_private is None:
             self.webhooks_allow_private = self.env != "production"
+        if self.policy_file is not None:
+            load_policy(self.policy_file)  # validated at start-up: a bad file stops the app
         return self
 
     @property
@@ -183,7 +311,7 @@ class Settings(BaseSettings):
     def policy(self) -> ShopPolicy:
         if self.policy_file is None:
             return ShopPolicy()
-        return ShopPolicy.model_validate_json(self.policy_file.read_text())
+        return load_policy(self.policy_file)
 
     def check_secrets(self) -> None:
         """Refuse to run in production with placeholder secrets; generate them in demo/test."""
@@ -220,6 +348,17 @@ def _local_secrets(var_dir: Path) -> dict[str, str]:
         path.write_text(json.dumps(data))
         path.chmod(0o600)
     return data
+
+
+def load_policy(path: Path) -> ShopPolicy:
+    """The shop policy in `path` (`.toml`, else JSON), validated with the law layer.
+
+    Raises pydantic.ValidationError (the rule and the law it breaks) or OSError.
+    """
+    text = path.read_text()
+    if path.suffix == ".toml":
+        return ShopPolicy.model_validate(tomllib.loads(text))
+    return ShopPolicy.model_validate_json(text)
 
 
 _override: Settings | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -31,7 +31,18 @@ SHOWCASE = [
     ("an order just placed (not paid yet)", "placed"),
     ("an order the warehouse is packing", "packing"),
     ("a shipped order with carrier tracking", "shipped"),
-    ("a delivered order", "delivered"),
+    (
+        "a delivered order inside the 14-day withdrawal period (withdraw or return)",
+        "delivered:open",
+    ),
+    (
+        "a delivered order past the withdrawal period (the shop's 30-day return policy decides)",
+        "delivered:closed",
+    ),
+    (
+        "a delivered order with a final-sale item (no return; withdrawal still possible)",
+        "delivered:final_sale",
+    ),
     ("a cancelled order", "cancelled"),
 ]
 
@@ -56,7 +67,7 @@ def load(now: datetime | None = None) -> DemoResult:
     with session_scope() as session:
         links = []
         for description, status in SHOWCASE:
-            order = next(o for o in orders if o.status == status)
+            order = _pick(orders, status, now)
             issued = access_service.create_link(session, actor=actor, order_number=order.number)
             links.append((description, order.number, issued.url))
         key = demo_api_key(session)
@@ -81,6 +92,30 @@ def demo_api_key(session: Session) -> str:
         path.chmod(0o600)
     apikeys_service.revoke_named(session, name=DEMO_KEY_NAME, keep_id=record.id)
     return kept
+
+
+def _pick(orders: list[demo_data.DemoOrder], wanted: str, now: datetime) -> demo_data.DemoOrder:
+    """The first order in status `wanted`; after a colon, for delivered ones: `open` (delivered
+    under 12 days ago: inside the withdrawal period for a while), `closed` (16 to 26 days ago:
+    past it, inside the 30-day return window) or `final_sale` (a final-sale line, under 12
+    days ago)."""
+    status, _sep, which = wanted.partition(":")
+    final = {sku for sku, _name, _price, _stock, is_final in demo_data.PRODUCTS if is_final}
+    for order in orders:
+        if order.status != status:
+            continue
+        delivered = next((at for s, at in order.events if s == "delivered"), None)
+        if not which or delivered is None:
+            return order
+        age = now - delivered
+        skus = {line["sku"] for line in order.payload["lines"]}
+        if (
+            (which == "open" and age < timedelta(days=12) and not skus & final)
+            or (which == "closed" and timedelta(days=16) < age < timedelta(days=26))
+            or (which == "final_sale" and age < timedelta(days=12) and skus & final)
+        ):
+            return order
+    raise LookupError(f"no demo order is {wanted}")
 
 
 def _load(session: Session, actor: Actor, orders: list[demo_data.DemoOrder]) -> None:

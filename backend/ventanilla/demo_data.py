@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from ventanilla.changes.tax import included_tax
+from ventanilla.orders.discounts import allocate
+
 SHOP = {
     "name": "Juguetería La Peonza S.L.",
     "tax_id": "B12345678",
@@ -19,6 +22,8 @@ SHOP = {
 }
 
 # (sku, name, price in cents, stock, final sale)
+# The shop's labels, which the example policy (examples/policy.toml) matches on.
+TAGS = {"COCH-01": ["electronics"], "PEON-02": ["electronics"], "EDUC-02": ["personalised"]}
 PRODUCTS: list[tuple[str, str, int, int, bool]] = [
     ("PEON-01", "Peonza de madera clásica", 899, 40, False),
     ("PEON-02", "Peonza luminosa LED", 1299, 25, False),
@@ -49,7 +54,7 @@ PRODUCTS: list[tuple[str, str, int, int, bool]] = [
     ("EDUC-04", "Microscopio infantil", 3995, 5, False),
     ("EDUC-05", "Globo terráqueo luminoso", 3495, 8, False),
     ("ARTE-01", "Caja de acuarelas 24 colores", 1295, 40, False),
-    ("ARTE-02", "Plastilina 12 barras", 695, 90, False),
+    ("ARTE-02", "Plastilina 12 barras", 695, 90, True),  # final sale (clearance)
     ("ARTE-03", "Kit de pulseras de cuentas", 1495, 0, False),
     ("ARTE-04", "Caballete doble cara", 4995, 3, False),
     ("MUSI-01", "Xilófono de madera", 1995, 17, False),
@@ -199,9 +204,11 @@ def product_payloads() -> list[dict[str, Any]]:
             "name": name,
             "price_minor": price,
             "currency": "EUR",
+            "tax_rate": "21",
             "stock_on_hand": stock,
             "returnable": not final,
             "final_sale": final,
+            "tags": TAGS.get(sku, []),
             "image_url": f"/static/images/products/{sku.split('-')[0].lower()}.svg",
         }
         for sku, name, price, stock, final in PRODUCTS
@@ -261,7 +268,7 @@ def _order(
         "packing": rng.uniform(8, 30),
         "packed": rng.uniform(10, 40),
         "shipped": rng.uniform(30, 96),
-        "delivered": rng.uniform(100, 600),
+        "delivered": rng.uniform(100, 1200),
         "cancelled": rng.uniform(5, 300),
     }[status]
     placed_at = (now - timedelta(hours=age_hours)).replace(microsecond=0)
@@ -280,7 +287,8 @@ def _order(
     subtotal = sum(line["unit_price_minor"] * line["quantity"] for line in lines)
     shipping = 0 if subtotal >= 5000 else 495
     total = subtotal + shipping
-    tax = total - _net(total)
+    # The same figure the invoice states: one rounding per rate, as amendments compute it.
+    tax = included_tax(total, 2100)
     number = f"LP-{n}"
     payload = {
         "customer": {k: person[k] for k in ("email", "name", "phone", "locale")},
@@ -307,6 +315,10 @@ def _order(
     else:
         path = FLOW[1 : FLOW.index(status) + 1]
     span = now - placed_at
+    if status == "delivered":
+        # Delivered within four days of placing: older orders fall outside the 14-day
+        # withdrawal period, newer ones inside (both in the demo).
+        span = min(span, timedelta(hours=96))
     for k, step in enumerate(path, start=1):
         order.events.append((step, placed_at + span * (k / (len(path) + 1))))
     if status in ("shipped", "delivered"):
@@ -344,11 +356,6 @@ def _ship(rng: random.Random, order: DemoOrder, person: dict[str, Any], now: dat
         )
 
 
-def _net(gross_minor: int) -> int:
-    """The net part of a price with 21 % VAT included, rounded half up, in integers."""
-    return (gross_minor * 200 + 121) // 242
-
-
 def _invoice(
     number: str,
     person: dict[str, Any],
@@ -356,36 +363,28 @@ def _invoice(
     shipping: int,
     paid_at: datetime,
 ) -> dict[str, Any]:
-    inv_lines = []
-    for line in lines:
-        total = line["unit_price_minor"] * line["quantity"]
-        net = _net(total)
-        inv_lines.append(
-            {
-                "description": line["name"],
-                "quantity": line["quantity"],
-                "unit_price_minor": line["unit_price_minor"],
-                "tax_rate": "21",
-                "net_minor": net,
-                "tax_minor": total - net,
-                "total_minor": total,
-            }
+    # Tax rounded once per rate over the gross amounts (`changes.tax`), then shared out over
+    # the lines by largest remainder, so the lines, the breakdown and the order agree.
+    items = [(line["name"], line["quantity"], line["unit_price_minor"]) for line in lines] + (
+        [("Gastos de envío", 1, shipping)] if shipping else []
+    )
+    grosses = [quantity * price for _name, quantity, price in items]
+    tax = included_tax(sum(grosses), 2100)
+    inv_lines = [
+        {
+            "description": name,
+            "quantity": quantity,
+            "unit_price_minor": price,
+            "tax_rate": "21",
+            "net_minor": gross - line_tax,
+            "tax_minor": line_tax,
+            "total_minor": gross,
+        }
+        for (name, quantity, price), gross, line_tax in zip(
+            items, grosses, allocate(tax, grosses), strict=True
         )
-    if shipping:
-        net = _net(shipping)
-        inv_lines.append(
-            {
-                "description": "Gastos de envío",
-                "quantity": 1,
-                "unit_price_minor": shipping,
-                "tax_rate": "21",
-                "net_minor": net,
-                "tax_minor": shipping - net,
-                "total_minor": shipping,
-            }
-        )
-    net = sum(x["net_minor"] for x in inv_lines)
-    tax = sum(x["tax_minor"] for x in inv_lines)
+    ]
+    net = sum(grosses) - tax
     address = person["address"]
     return {
         "number": f"F-{paid_at.year}-{number.split('-')[1]}",

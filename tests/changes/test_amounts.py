@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ventanilla.changes import amounts
 from ventanilla.changes.amounts import (
@@ -15,6 +17,7 @@ from ventanilla.changes.amounts import (
     SetQuantity,
 )
 from ventanilla.changes.tax import included_tax
+from ventanilla.orders.discounts import allocate, paid_for_line, paid_for_units
 
 
 def line(
@@ -31,9 +34,16 @@ def line(
     )
 
 
-def product(sku: str, price: int, stock: int = 10, currency: str = "EUR") -> ProductInfo:
+def product(
+    sku: str, price: int, stock: int = 10, currency: str = "EUR", rate: int | None = 2100
+) -> ProductInfo:
     return ProductInfo(
-        sku=sku, name=f"Producto {sku}", price_minor=price, currency=currency, stock_on_hand=stock
+        sku=sku,
+        name=f"Producto {sku}",
+        price_minor=price,
+        currency=currency,
+        stock_on_hand=stock,
+        tax_rate_bp=rate,
     )
 
 
@@ -104,15 +114,37 @@ class TestCompute:
         assert codes(exc) == ["not_enough_stock"]
         assert exc.value.problems[0].loc == ("actions", 0, "quantity")
 
-    def test_adding_a_product_uses_the_current_price_and_the_orders_standard_rate(self) -> None:
+    def test_adding_a_product_uses_the_current_price_and_its_own_rate(self) -> None:
+        # Most lines at 10 %: the added product still gets its own 21 % (no "usual rate" guess).
         lines = [line(1, 1000, rate=1000), line(2, 500, rate=1000), line(3, 2000, rate=2100)]
         result = compute(lines, [AddProduct("NEW", 2)], {"NEW": product("NEW", 1100)})
         added = result.lines[-1]
         assert (added.line_no, added.sku, added.state) == (4, "NEW", "added")
         assert (added.unit_price_minor, added.quantity, added.total_minor) == (1100, 2, 2200)
-        assert added.tax_rate_bp == 1000
+        assert added.tax_rate_bp == 2100
         assert result.difference_minor == 2200
         assert result.stock_delta == {"NEW": 2}
+
+    def test_two_books_and_a_toy_plus_a_toy_is_taxed_at_the_toys_rate(self) -> None:
+        # The issue: books at 4 %, a toy at 21 %; another toy (24,20 €) carries 4,20 € of VAT.
+        lines = [line(1, 1040, 2, rate=400, sku="BOOK"), line(2, 2420, 1, rate=2100, sku="TOY")]
+        toy = product("TOY2", 2420, rate=2100)
+        result = compute(lines, [AddProduct("TOY2", 1)], {"TOY2": toy})
+        assert result.new.tax_by_rate[2100] - result.old.tax_by_rate[2100] == 420
+        assert result.new.tax_by_rate[400] == result.old.tax_by_rate[400]
+
+    @pytest.mark.parametrize("rate", [0, 400, 1000, 2100, 2350])
+    def test_every_rate_the_shop_gives_is_the_added_lines_rate(self, rate: int) -> None:
+        result = compute([line(1, 1000)], [AddProduct("X", 3)], {"X": product("X", 999, rate=rate)})
+        assert result.lines[-1].tax_rate_bp == rate
+        assert result.new.tax_by_rate == amounts.tax_by_rate([(1000, 2100), (2997, rate)])
+
+    def test_a_product_without_a_rate_cannot_be_added_and_the_reason_says_so(self) -> None:
+        with pytest.raises(AmendmentRejected) as exc:
+            compute([line(1, 1000)], [AddProduct("X", 1)], {"X": product("X", 500, rate=None)})
+        assert codes(exc) == ["no_tax_rate"]
+        assert "VAT rate" in exc.value.problems[0].text
+        assert exc.value.problems[0].loc == ("actions", 0, "sku")
 
     def test_new_lines_are_numbered_after_the_highest_line_number(self) -> None:
         result = compute(
@@ -308,3 +340,95 @@ class TestTaxWithADiscount:
             total_minor=11310,
         )
         assert result.new.tax_minor == 1963 + 210
+
+
+class TestDiscountedAmendments:
+    """The amendment with stored discount shares (`orders.discounts`), over many orders."""
+
+    def test_the_issue_two_discounted_coats_one_removed(self) -> None:
+        coat = CurrentLine(1, "ABRIGO", "Abrigo", 4800, 2, 2100, 1, discount_minor=1920)
+        result = amounts.compute(
+            currency="EUR",
+            lines=[coat],
+            actions=[SetQuantity(1, 1)],
+            products={"ABRIGO": product("ABRIGO", 4800)},
+            subtotal_minor=9600,
+            shipping_minor=0,
+            discount_minor=1920,
+            tax_minor=1333,
+            total_minor=7680,
+        )
+        assert (result.difference_minor, result.new.total_minor) == (-3840, 3840)
+        assert (result.new.discount_minor, result.lines[0].discount_minor) == (960, 960)
+        assert result.new.tax_minor == 666
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        spec=st.lists(
+            st.tuples(
+                st.integers(min_value=1, max_value=50_000), st.integers(min_value=1, max_value=9)
+            ),
+            min_size=1,
+            max_size=5,
+        ),
+        discount=st.integers(min_value=0, max_value=100_000),
+        shipping=st.integers(min_value=0, max_value=1_000),
+        data=st.data(),
+    )
+    def test_lowering_gives_back_exactly_what_the_removed_units_were_paid_for(
+        self,
+        spec: list[tuple[int, int]],
+        discount: int,
+        shipping: int,
+        data: st.DataObject,
+    ) -> None:
+        gross = [price * qty for price, qty in spec]
+        shares = allocate(discount, gross)
+        lines = [
+            CurrentLine(n, f"S{n}", f"A{n}", price, qty, 2100, n, discount_minor=share)
+            for n, ((price, qty), share) in enumerate(zip(spec, shares, strict=True), start=1)
+        ]
+        kept = data.draw(st.integers(min_value=0, max_value=len(lines) - 1))
+        actions = []
+        for line in lines:
+            low = 1 if line.line_no == kept + 1 else 0  # something must be left
+            new_qty = data.draw(st.integers(min_value=low, max_value=line.quantity))
+            if new_qty != line.quantity:
+                actions.append(SetQuantity(line.line_no, new_qty))
+        if not actions:
+            return
+        subtotal = sum(gross)
+        total = subtotal + shipping - discount
+        if total < 0:
+            return
+        result = amounts.compute(
+            currency="EUR",
+            lines=lines,
+            actions=actions,
+            products={line.sku: product(line.sku, line.unit_price_minor) for line in lines},
+            subtotal_minor=subtotal,
+            shipping_minor=shipping,
+            discount_minor=discount,
+            tax_minor=0,
+            total_minor=total,
+        )
+        wanted = {a.line_no: a.quantity for a in actions}
+        expected = sum(
+            paid_for_units(line, line.quantity - wanted[line.line_no])
+            for line in lines
+            if line.line_no in wanted
+        )
+        assert result.difference_minor == -expected
+        # Never more than paid: each line's refund within its exact share of what it cost.
+        for line in lines:
+            if line.line_no in wanted:
+                units = line.quantity - wanted[line.line_no]
+                refund = paid_for_units(line, units)
+                assert refund * line.quantity <= units * paid_for_line(line)
+        unallocated = discount - sum(shares)
+        assert result.new.discount_minor == unallocated + sum(
+            ln.discount_minor for ln in result.lines
+        )
+        assert result.new.total_minor == (
+            result.new.subtotal_minor + shipping - result.new.discount_minor
+        )

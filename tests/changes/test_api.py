@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from tests.access.helpers import login
+from tests.access.helpers import login, post_form
 from tests.changes.support import reload_order, shop, snapshot, stock_of
-from tests.factories import make_customer
+from tests.factories import make_customer, make_product
 from ventanilla.core.actors import Actor
 from ventanilla.db import session_scope
 from ventanilla.orders import service as orders_service
@@ -127,6 +127,36 @@ class TestAmendmentApi:
         assert stock_of(products[0].sku) == 4
         read = client.get(f"{base(order)}/{change['id']}").json()
         assert (read["status"], read["decline_code"]) == ("declined", "packing_started")
+
+    def test_a_product_without_a_vat_rate_is_refused_with_a_translated_reason(
+        self, client: TestClient, session: Session, engine: Engine
+    ) -> None:
+        order, _products, _extras = shop(session)
+        make_product(session, sku="SIN-IVA", name="Puzle", price_minor=999, tax_rate_bp=None)
+        session.commit()
+        login(client, order.customer_id)
+        before = snapshot(engine)
+        response = client.post(
+            base(order),
+            json=body(order, {"action": "add_product", "sku": "SIN-IVA", "quantity": 1}),
+            headers={"Accept-Language": "es"},
+        )
+        assert response.status_code == 422
+        [problem] = response.json()["detail"]
+        assert (problem["loc"], problem["type"]) == (["body", "actions", 0, "sku"], "no_tax_rate")
+        assert "has not given its VAT rate" in problem["msg"]  # detail: for the developer
+        # The page says it in the shopper's language.
+        client.cookies.set("lang", "es")
+        page = post_form(
+            client,
+            f"/orders/{order.number}/items/preview",
+            {"version": "1", "qty_1": "1", "qty_2": "1", "add_sku": "SIN-IVA", "add_quantity": "1"},
+        )
+        assert page.status_code == 422
+        assert "Puzle no se puede añadir en línea: la tienda no ha indicado su tipo de IVA" in (
+            page.text
+        )
+        assert snapshot(engine) == before
 
     def test_invalid_actions_are_422_with_locations(
         self, client: TestClient, session: Session, engine: Engine

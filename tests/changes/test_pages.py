@@ -57,6 +57,9 @@ class TestItemsForm:
         assert "AGOTADO" not in html  # out of stock is not offered
         assert f'<option value="{products[0].sku}"' not in html  # already on the order
         assert 'name="csrf_token"' in html
+        # Raising works too, so the page does not say only "lower" (issue 10).
+        assert "Change a quantity, remove an item or add a product." in html
+        assert "Lower a quantity" not in html
 
     def test_the_order_page_offers_the_action(self, client: TestClient, session: Session) -> None:
         order, _products, _extras = shop(session)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.changes.test_amounts import line
-from ventanilla.changes.tax import included_tax, standard_rate, tax_by_rate
+from ventanilla.changes.tax import included_tax, tax_by_rate
 
 
 class TestIncludedTax:
@@ -36,13 +35,3 @@ class TestIncludedTax:
             2100: 420,
             1000: 100,
         }
-
-    def test_standard_rate_is_the_most_common_then_the_higher_then_21(self) -> None:
-        assert (
-            standard_rate(
-                [line(1, 100, rate=1000), line(2, 100, rate=1000), line(3, 100, rate=2100)]
-            )
-            == 1000
-        )
-        assert standard_rate([line(1, 100, rate=400), line(2, 100, rate=1000)]) == 1000
-        assert standard_rate([]) == 2100

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from decimal import Decimal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ventanilla.core.fields import (
     Code,
@@ -14,8 +15,10 @@ from ventanilla.core.fields import (
     Flag,
     MinorAmount,
     StrictModel,
+    TaxRate,
     UTCDatetime,
     WebUrl,
+    percent,
 )
 
 WriteResult = Literal["created", "updated", "unchanged"]
@@ -33,6 +36,7 @@ class ProductCreate(StrictModel):
                     "name": "Camiseta azul, talla M",
                     "price_minor": 1999,
                     "currency": "EUR",
+                    "tax_rate": "21",
                     "stock_on_hand": 12,
                     "returnable": True,
                     "final_sale": False,
@@ -46,9 +50,20 @@ class ProductCreate(StrictModel):
     name: str = Field(min_length=1, max_length=200)
     price_minor: MinorAmount = Field(description="Unit price, tax included, in minor units")
     currency: Currency
+    tax_rate: TaxRate | None = Field(
+        default=None,
+        description='VAT rate in percent, the same forms as order lines: 21, "10.5". A product '
+        "without one cannot be added to an order by a shopper.",
+    )
     stock_on_hand: Count = 0
     returnable: Flag = True
     final_sale: Flag = Field(default=False, description="Final sale: never returnable")
+    tags: list[Code] = Field(
+        default_factory=list,
+        max_length=20,
+        description="The shop's labels; return rules match on them and the policy's "
+        "`withdrawal_exception_tags` name the products exempt from withdrawal (docs/returns.md)",
+    )
     image_url: WebUrl | None = None
     group_sku: Code | None = Field(
         default=None, description="The product this variant belongs to (e.g. all sizes)"
@@ -63,13 +78,26 @@ class ProductRead(BaseModel):
     name: str
     price_minor: int
     currency: str
+    tax_rate: Decimal | None = Field(description="Percent; null when the shop gave none")
+    tax_rate_bp: int | None = Field(description="Basis points: 2100 = 21 %")
     stock_on_hand: int
     returnable: bool
     final_sale: bool
+    tags: list[str] = []
     image_url: str | None
     created_at: datetime
     updated_at: datetime | None
     stock_updated_at: datetime | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rate_in_percent(cls, data: Any) -> Any:
+        """A stored product (tax_rate_bp) read with its rate in percent too."""
+        if isinstance(data, dict) or not hasattr(data, "tax_rate_bp"):
+            return data
+        bp = data.tax_rate_bp
+        fields = {name: getattr(data, name) for name in cls.model_fields if hasattr(data, name)}
+        return {**fields, "tax_rate_bp": bp, "tax_rate": percent(bp) if bp is not None else None}
 
 
 class ProductWriteRead(ProductRead):

@@ -14,6 +14,7 @@ from ventanilla.catalog.schemas import ProductCreate, StockLevelUpdate, StockRes
 from ventanilla.core import clock
 from ventanilla.core.actors import Actor
 from ventanilla.core.errors import FieldErrors
+from ventanilla.core.fields import basis_points
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,11 @@ def put_product(session: Session, *, actor: Actor, sku: str, data: ProductCreate
         "name": data.name,
         "price_minor": data.price_minor,
         "currency": data.currency,
+        "tax_rate_bp": basis_points(data.tax_rate) if data.tax_rate is not None else None,
         "stock_on_hand": data.stock_on_hand,
         "returnable": data.returnable,
         "final_sale": data.final_sale,
+        "tags": sorted(set(data.tags)),
         "image_url": str(data.image_url) if data.image_url is not None else None,
         "group_sku": data.group_sku,
     }

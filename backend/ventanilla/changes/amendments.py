@@ -18,6 +18,7 @@ class CurrentLine:
     quantity: int
     tax_rate_bp: int
     product_id: int | None = None
+    discount_minor: int = 0  # the line's stored share of the order discount
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class ProductInfo:
     currency: str
     stock_on_hand: int
     product_id: int | None = None
+    tax_rate_bp: int | None = None  # None: the shop gave no rate, so it cannot be added
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,12 @@ class NewLine:
     total_minor: int
     product_id: int | None
     state: Literal["unchanged", "changed", "removed", "added"]
+    discount_minor: int = 0  # the line's share of the order discount after the change
+
+    @property
+    def paid_minor(self) -> int:
+        """What the line costs after the change: its total less its discount."""
+        return self.total_minor - self.discount_minor
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -4,13 +4,16 @@ Money rules (all integers in minor units):
 - Unit prices are tax-inclusive. A line's total is unit price x quantity.
 - Tax is computed per rate group over the lines (`changes.tax`): for the lines at rate r (basis
   points) adding up to T, tax = T - round_half_up(T * 10000 / (10000 + r)), rounded once per group.
-- Shipping and discount stay as the shop set them; total = subtotal + shipping - discount.
-- The order's tax_minor may include tax the shop charged on shipping or other parts: that part
-  (old tax_minor - tax of the old lines, never below zero) is kept, and the tax of the new lines
-  is added to it.
-- A product added to the order costs its CURRENT catalog price and gets the order's standard tax
-  rate: the most common tax_rate_bp among the order's lines (ties: the higher rate), or 2100
-  (Spanish general VAT) for an order without lines. The catalog has no tax rates of its own.
+- The order discount belongs to the lines it was given on (`orders.discounts`): each line keeps
+  its stored share; removed units take their share with them (`paid_for_units`: what was paid
+  for them is what goes back), units added later carry none. Shipping stays as the shop set it,
+  and the order's discount becomes the sum of what the lines keep plus any part not allocated
+  to lines; total = subtotal + shipping - discount.
+- Tax is computed on what the lines cost after their discount. The order's tax_minor may include
+  tax the shop charged on shipping or other parts: that part (old tax_minor - tax of the old
+  lines) is kept, and the tax of the new lines is added to it.
+- A product added to the order costs its CURRENT catalog price and its OWN tax rate (the shop
+  pushes `tax_rate` with each product); a product without a rate cannot be added.
 - difference = new total - old total: > 0 the shopper pays more, < 0 the shop refunds.
 """
 
@@ -31,12 +34,13 @@ from ventanilla.changes.amendments import (
     SetQuantity,
     Totals,
 )
-from ventanilla.changes.tax import standard_rate, tax_by_rate
+from ventanilla.changes.tax import tax_by_rate
 from ventanilla.core.i18n import N_
+from ventanilla.orders.discounts import discount_for_units
 
 MAX_QUANTITY = 99
 
-Settlement = Literal["none", "refund", "payment", "waived", "shop_to_settle"]
+Settlement = Literal["none", "refund", "payment", "waived", "shop_to_settle", "lower_charge"]
 
 
 # --- the amendment ----------------------------------------------------------------------------
@@ -178,6 +182,16 @@ def _add_problem(
             "currency_mismatch",
             {"name": product.name},
         )
+    if product.tax_rate_bp is None:
+        return Problem(
+            (*loc, "sku"),
+            N_(
+                "%(name)s cannot be added online: the shop has not given its VAT rate. "
+                "Please contact the shop."
+            ),
+            "no_tax_rate",
+            {"name": product.name},
+        )
     return None
 
 
@@ -194,6 +208,8 @@ def _new_lines(
             state = "changed"
         else:
             state = "unchanged"
+        # Removed units take their share of the discount; added units carry none.
+        gone = max(0, line.quantity - after)
         new_lines.append(
             NewLine(
                 line_no=line.line_no,
@@ -206,9 +222,9 @@ def _new_lines(
                 total_minor=line.unit_price_minor * after,
                 product_id=line.product_id,
                 state=state,
+                discount_minor=line.discount_minor - discount_for_units(line, gone),
             )
         )
-    rate = standard_rate(lines)
     next_no = max((line.line_no for line in lines), default=0) + 1
     for offset, (_index, action, product) in enumerate(added):
         new_lines.append(
@@ -219,7 +235,7 @@ def _new_lines(
                 unit_price_minor=product.price_minor,
                 quantity_before=0,
                 quantity=action.quantity,
-                tax_rate_bp=rate,
+                tax_rate_bp=product.tax_rate_bp or 0,  # never None here: _add_problem
                 total_minor=product.price_minor * action.quantity,
                 product_id=product.product_id,
                 state="added",
@@ -297,11 +313,19 @@ def _totals(
     total_minor: int,
 ) -> tuple[Totals, Totals]:
     """The totals before and after; raises AmendmentRejected when the discount would not fit."""
-    old_pairs = [(line.unit_price_minor * line.quantity, line.tax_rate_bp) for line in lines]
-    new_pairs = [(line.total_minor, line.tax_rate_bp) for line in new_lines if line.quantity > 0]
+    # What each line costs after its share of the discount: the tax is in that.
+    old_pairs = [
+        (line.unit_price_minor * line.quantity - line.discount_minor, line.tax_rate_bp)
+        for line in lines
+    ]
+    new_pairs = [(line.paid_minor, line.tax_rate_bp) for line in new_lines if line.quantity > 0]
     old_by_rate = tax_by_rate(old_pairs)
     new_by_rate = tax_by_rate(new_pairs)
     change = sum(t for t, _r in new_pairs) - sum(t for t, _r in old_pairs)
+    subtotal_change = sum(line.total_minor for line in new_lines) - sum(
+        line.unit_price_minor * line.quantity for line in lines
+    )
+    discount_change = subtotal_change - change  # < 0: removed units took their share
     if total_minor + change < 0:
         # A fixed discount bigger than what would be left: the shop must decide, not a formula.
         raise AmendmentRejected(
@@ -329,9 +353,9 @@ def _totals(
         tax_by_rate=old_by_rate,
     )
     new = Totals(
-        subtotal_minor=subtotal_minor + change,
+        subtotal_minor=subtotal_minor + subtotal_change,
         shipping_minor=shipping_minor,
-        discount_minor=discount_minor,
+        discount_minor=discount_minor + discount_change,
         tax_minor=max(0, other_tax + sum(new_by_rate.values())),
         total_minor=total_minor + change,
         tax_by_rate=new_by_rate,
@@ -404,10 +428,18 @@ def settlement_for(
     waive_under_minor: int,
     stripe_enabled: bool,
     has_payment_reference: bool,
+    captured: bool = True,
 ) -> Settlement:
-    """How the price difference is settled (see the issue: refund, payment, waived, shop)."""
+    """How the price difference is settled: refund, payment, waived, shop, lower_charge.
+
+    Nothing is refunded that was not captured: a lower total on an order whose payment has
+    not been taken yet (`captured=False`) lowers what will be charged (`lower_charge`), with or
+    without Stripe, and whatever the amount.
+    """
     if difference_minor == 0:
         return "none"
+    if difference_minor < 0 and not captured:
+        return "lower_charge"
     if abs(difference_minor) < waive_under_minor:
         return "waived"
     if stripe_enabled and difference_minor < 0 and has_payment_reference:

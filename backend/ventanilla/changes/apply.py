@@ -67,6 +67,7 @@ def apply_change(edit: OrderEdit, change: OrderChange, *, settlement: str) -> No
     _write_lines(edit, preview.get("lines", []))
     new = preview["new"]
     order.subtotal_minor = new["subtotal_minor"]
+    order.discount_minor = new["discount_minor"]
     order.tax_minor = new["tax_minor"]
     order.total_minor = new["total_minor"]
     edit.bump_version()
@@ -126,6 +127,7 @@ def _write_lines(edit: OrderEdit, changed: list[dict[str, Any]]) -> None:
                     quantity=raw["quantity"],
                     tax_rate_bp=raw["tax_rate_bp"],
                     total_minor=raw["total_minor"],
+                    discount_minor=raw.get("discount_minor", 0),
                 )
             )
             continue
@@ -135,6 +137,7 @@ def _write_lines(edit: OrderEdit, changed: list[dict[str, Any]]) -> None:
         else:
             line.quantity = raw["quantity"]
             line.total_minor = raw["total_minor"]
+            line.discount_minor = raw.get("discount_minor", line.discount_minor)
             session.add(line)
     orders_repository.delete_all(session, removed)
     orders_repository.flush(session)  # free the numbers before new lines take any
@@ -160,6 +163,7 @@ def _event_data(
                 "quantity": line.quantity,
                 "tax_rate_bp": line.tax_rate_bp,
                 "total_minor": line.total_minor,
+                "discount_minor": line.discount_minor,
             }
             for line in lines
         ],
@@ -174,11 +178,20 @@ def _event_data(
         "old_total_minor": change.old_total_minor,
         "difference_minor": change.difference_minor,
         "settlement": change.settlement,
-        # Without Stripe (or below nothing we can refund to) the shop settles by hand:
-        # > 0 collect from the customer, < 0 refund to them.
-        "shop_must_settle": settle,
-        "settle_minor": change.difference_minor if settle else 0,
+        # The shop settles by hand: all of it without Stripe, else what Stripe cannot carry
+        # in this currency (`payments.currency`). > 0 collect from the customer, < 0 refund.
+        "shop_must_settle": settle or bool(change.shop_settle_minor),
+        "settle_minor": change.difference_minor if settle else _signed_remainder(change),
+        # Lowered before the payment was captured: nothing is refunded; capture this instead
+        # of the authorised amount on `payment_reference`.
+        "amount_to_capture_minor": order.amount_to_capture_minor,
+        "payment_reference": order.payment_reference,
     }
+
+
+def _signed_remainder(change: OrderChange) -> int:
+    """The part Stripe could not carry, signed like the difference (< 0: refund to them)."""
+    return change.shop_settle_minor if change.difference_minor > 0 else -change.shop_settle_minor
 
 
 def _email(
@@ -197,6 +210,7 @@ def _email(
         new_total_minor=order.total_minor,
         difference_minor=change.difference_minor,
         settlement=change.settlement,
+        shop_settles_minor=change.shop_settle_minor,
         by_agent=edit.actor.type == "agent",
         order_url=f"{settings.base_url.rstrip('/')}/orders/{quote(order.number, safe='')}",
     )

@@ -41,13 +41,20 @@ def paid_with_stripe(order: Order) -> bool:
     return (order.payment_reference or "").startswith("pi_")
 
 
-def settlement_for(order: Order, difference_minor: int) -> amounts.Settlement:
-    """How this order's difference would be settled now (shop policy, Stripe, payment)."""
+def settlement_for(
+    order: Order, difference_minor: int, *, captured: bool | None = None
+) -> amounts.Settlement:
+    """How this order's difference would be settled now (shop policy, Stripe, payment).
+
+    `captured`: whether the order's payment was taken; by default, once the shop has said
+    the order is paid (an order still `placed` was not charged, whatever its payment method).
+    """
     return amounts.settlement_for(
         difference_minor,
         waive_under_minor=get_settings().policy().waive_difference_under_minor,
         stripe_enabled=payments.stripe_enabled(),
         has_payment_reference=paid_with_stripe(order),
+        captured=order.status != "placed" if captured is None else captured,
     )
 
 
@@ -63,6 +70,7 @@ def compute_preview(session: Session, order: Order, actions: Sequence[amounts.Ac
             quantity=line.quantity,
             tax_rate_bp=line.tax_rate_bp,
             product_id=line.product_id,
+            discount_minor=line.discount_minor,
         )
         for line in lines
     ]
@@ -98,6 +106,7 @@ def product_info(product: Product) -> amounts.ProductInfo:
         currency=product.currency,
         stock_on_hand=product.stock_on_hand,
         product_id=product.id,
+        tax_rate_bp=product.tax_rate_bp,
     )
 
 

@@ -140,7 +140,7 @@ class AmountsRead(BaseModel):
     tax_by_rate: list[TaxRead]
 
 
-Settlement = Literal["none", "refund", "payment", "waived", "shop_to_settle"]
+Settlement = Literal["none", "refund", "payment", "waived", "shop_to_settle", "lower_charge"]
 
 
 class PreviewRead(BaseModel):
@@ -152,7 +152,8 @@ class PreviewRead(BaseModel):
     settlement: Settlement = Field(
         description="How the difference is settled: refund (to the card), payment (on the "
         "page), waived (below the shop's threshold), shop_to_settle (the shop contacts the "
-        "shopper), none"
+        "shopper), lower_charge (nothing was captured yet: the amount to charge is lowered, "
+        "nothing is refunded), none"
     )
 
     @classmethod

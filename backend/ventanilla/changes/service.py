@@ -57,7 +57,9 @@ from ventanilla.orders.models import (
     OrderLine,
 )
 from ventanilla.payments import service as payments
+from ventanilla.payments.currency import to_stripe
 from ventanilla.payments.exceptions import (
+    AmountNotPayable,
     NoPaymentToRefund,
     PaymentsNotConfigured,
     RefundExceedsCaptured,
@@ -286,6 +288,15 @@ def _settle(edit: edits.OrderEdit, change: OrderChange) -> ConfirmResult:
     session, order = edit.session, edit.order
     difference = change.difference_minor
     settlement = settlement_for(order, difference)
+    if settlement in ("refund", "lower_charge"):
+        # Stripe knows better than the order's status whether the money was taken: nothing is
+        # refunded that was not captured (the shop captures less), and what was is refunded.
+        captured = payments.payment_captured(order)
+        if captured is not None:
+            settlement = settlement_for(order, difference, captured=captured)
+    sendable = to_stripe(max(difference, 0), order.currency)
+    if settlement == "payment" and sendable.sent_minor == 0:
+        settlement = "shop_to_settle"  # too small for a card payment in this currency
     if settlement == "payment":
         # The guard: of many concurrent clicks exactly one moves it on (the lock already
         # serialises them; this also holds for any caller that forgot the lock).
@@ -294,9 +305,10 @@ def _settle(edit: edits.OrderEdit, change: OrderChange) -> ConfirmResult:
         ):
             return ConfirmResult(change=change, order=order, outcome="unchanged")
         change.settlement = "payment"
+        change.shop_settle_minor = sendable.remainder_minor
         session.add(change)
         entry = payments.start_payment(
-            session, order=order, change_id=_id(change), amount_minor=difference
+            session, order=order, change_id=_id(change), amount_minor=sendable.sent_minor
         )
         return ConfirmResult(change=change, order=order, outcome="awaiting_payment", payment=entry)
 
@@ -316,9 +328,15 @@ def _settle(edit: edits.OrderEdit, change: OrderChange) -> ConfirmResult:
                 reason="order_amended",
                 actor=edit.actor,
             )
-        except (PaymentsNotConfigured, NoPaymentToRefund, RefundExceedsCaptured):
+            change.shop_settle_minor = refund.remainder_minor
+        except (PaymentsNotConfigured, NoPaymentToRefund, RefundExceedsCaptured, AmountNotPayable):
             # Nothing was written: the shop refunds by hand, and the webhook tells it so.
             settlement = "shop_to_settle"
+    elif settlement == "lower_charge":
+        authorised = order.amount_to_capture_minor
+        if authorised is None:
+            authorised = orders_repository.total_before_changes(session, order)
+        order.amount_to_capture_minor = max(0, authorised + difference)
     apply_change(edit, change, settlement=settlement)
     return ConfirmResult(change=change, order=order, outcome="confirmed", refund=refund)
 

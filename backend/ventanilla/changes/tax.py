@@ -2,23 +2,15 @@
 
 - A line's tax is included in its total; tax is computed per rate group (basis points): for the
   lines at rate r adding up to T, tax = T - round_half_up(T * 10000 / (10000 + r)); rounding
-  happens once per group, not per line.
-- A product added to an order gets the order's standard rate: the most common rate among its
-  lines (ties: the higher), or 2100 (Spanish general VAT, Ley 37/1992 art. 90) without lines.
+  happens once per group, not per line, as an invoice states one tax amount per rate (Spain:
+  RD 1619/2012 art. 6.1). Pages and the demo's invoices use this same rounding.
+- Amounts are what the lines cost after their share of the order discount (`orders.discounts`).
+- A product added to an order carries its own rate (`products.tax_rate_bp`); there is no guess.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from typing import Protocol
-
-DEFAULT_TAX_RATE_BP = 2100
-
-
-class HasRate(Protocol):
-    @property
-    def tax_rate_bp(self) -> int: ...
+from collections.abc import Iterable
 
 
 def _div_round_half_up(numerator: int, denominator: int) -> int:
@@ -41,11 +33,3 @@ def tax_by_rate(lines: Iterable[tuple[int, int]]) -> dict[int, int]:
     for total, rate in lines:
         groups[rate] = groups.get(rate, 0) + total
     return {rate: included_tax(total, rate) for rate, total in groups.items()}
-
-
-def standard_rate(lines: Sequence[HasRate]) -> int:
-    """The order's standard rate: its most common line rate (ties: the higher), else 21 %."""
-    if not lines:
-        return DEFAULT_TAX_RATE_BP
-    counts = Counter(line.tax_rate_bp for line in lines)
-    return max(counts.items(), key=lambda item: (item[1], item[0]))[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -202,3 +203,29 @@ LocaleTag = Annotated[
     StringConstraints(pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})?$", max_length=10),
     Field(description="A language tag such as 'es' or 'en-GB'", examples=["es"]),
 ]
+
+
+# A VAT rate as the shop sends it, the same on order lines and products.
+TaxRate = Annotated[
+    Decimal,
+    Field(
+        ge=0,
+        le=100,
+        decimal_places=2,
+        description='VAT rate in percent, as a number or a decimal string: 21, "10.5"',
+        examples=["21"],
+    ),
+]
+
+
+def basis_points(rate: Decimal) -> int:
+    """21 -> 2100, 10.5 -> 1050 (TaxRate allows at most two decimals)."""
+    return int((rate * 100).to_integral_value())
+
+
+def percent(bp: int) -> Decimal:
+    """2100 -> 21, 1050 -> 10.5."""
+    value = Decimal(bp).scaleb(-2)
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()

@@ -89,3 +89,23 @@ def pending_credit_total(session: Session, *, invoice_id: int) -> int:
         CreditNoteRequest.invoice_id == invoice_id, CreditNoteRequest.status == "requested"
     )
     return int(session.exec(stmt).one())
+
+
+def requests_for_order(
+    session: Session, order_id: int
+) -> tuple[list[tuple[FullInvoiceRequest, str]], list[tuple[CreditNoteRequest, str]]]:
+    """The order's full-invoice and credit-note requests with their invoice numbers, oldest
+    first (two queries, whatever their number)."""
+    full = session.exec(
+        select(FullInvoiceRequest, Invoice.number)
+        .join(Invoice, col(Invoice.id) == FullInvoiceRequest.invoice_id)
+        .where(FullInvoiceRequest.order_id == order_id)
+        .order_by(col(FullInvoiceRequest.id))
+    ).all()
+    credit = session.exec(
+        select(CreditNoteRequest, Invoice.number)
+        .join(Invoice, col(Invoice.id) == CreditNoteRequest.invoice_id)
+        .where(CreditNoteRequest.order_id == order_id)
+        .order_by(col(CreditNoteRequest.id))
+    ).all()
+    return [(r, n) for r, n in full], [(r, n) for r, n in credit]

@@ -10,9 +10,10 @@ from ventanilla.apikeys.deps import OrdersWriter
 from ventanilla.core.deps import SessionDep
 from ventanilla.core.fields import CODE_PATTERN
 from ventanilla.core.handlers import ErrorResponse
-from ventanilla.orders import service
+from ventanilla.orders import readback, service
 from ventanilla.orders.schemas import (
     OrderCreate,
+    OrderDetailRead,
     OrderRead,
     OrderStatusRead,
     OrderStatusUpdate,
@@ -41,6 +42,12 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 
 def _conflict(description: str) -> dict[int | str, dict[str, Any]]:
     return {409: {"model": ErrorResponse, "description": description}}
+
+
+@router.get("/orders/{number}", response_model=OrderDetailRead, responses={**NOT_FOUND})
+def get_order(number: OrderNumber, actor: OrdersWriter, session: SessionDep) -> OrderDetailRead:
+    """Read the order back as Ventanilla holds it: version, lines, totals, changes, requests."""
+    return readback.read_order(session, number=number)
 
 
 @router.put(

@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ventanilla.core import clock
+from ventanilla.core.fields import basis_points
 from ventanilla.orders.addresses import Address, AddressCreate
 from ventanilla.orders.models import OrderAddress
-from ventanilla.orders.schemas import OrderCreate, basis_points
+from ventanilla.orders.schemas import OrderCreate
 
 if TYPE_CHECKING:
     from ventanilla.orders.service import OrderView

@@ -39,6 +39,9 @@ class Order(SQLModel, table=True):
     total_minor: int = Field(index=True)
     locale: str | None = Field(default=None, max_length=10)
     payment_reference: str | None = Field(default=None, max_length=255)
+    # Set when the order was lowered before its payment was captured: what the shop should
+    # capture on `payment_reference` instead of the authorised amount (none was refunded).
+    amount_to_capture_minor: int | None = None
     placed_at: datetime = utc_field(nullable=False, index=True)
     # Time of the newest status event applied; older events never overwrite it.
     status_at: datetime = utc_field(nullable=False)
@@ -63,6 +66,9 @@ class OrderLine(SQLModel, table=True):
     # VAT rate in basis points (2100 = 21 %), so it stays an integer.
     tax_rate_bp: int = 0
     total_minor: int
+    # This line's share of the order-level discount (`orders.discounts.allocate`), so every
+    # amendment, return and credit note uses the same figures.
+    discount_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class OrderAddress(SQLModel, table=True):
@@ -108,8 +114,11 @@ class OrderChange(SQLModel, table=True):
     old_total_minor: int
     new_total_minor: int
     difference_minor: int  # new - old: > 0 the shopper pays, < 0 the shop refunds
-    # none | refund | payment | waived | shop_to_settle
+    # none | refund | payment | waived | shop_to_settle | lower_charge (not captured yet)
     settlement: str = Field(default="none", max_length=20)
+    # What the shop settles by hand although the rest went through Stripe: the part of the
+    # difference Stripe cannot carry in this currency (`payments.currency.to_stripe`).
+    shop_settle_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     new_address: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     preview: dict[str, Any] = json_field()  # lines and totals after the change
     decline_code: str | None = Field(default=None, max_length=60)

@@ -252,3 +252,12 @@ def stale_changes(
         .limit(limit)
     )
     return [(int(order_id), int(change_id or 0)) for order_id, change_id in session.exec(stmt)]
+
+
+def numbers_by_ids(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """Order numbers by order id, in one query."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    rows = session.exec(select(Order.id, Order.number).where(col(Order.id).in_(wanted)))
+    return {order_id: number for order_id, number in rows if order_id is not None}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,7 +15,9 @@ from ventanilla.core.fields import (
     LocaleTag,
     MinorAmount,
     StrictModel,
+    TaxRate,
     UTCDatetime,
+    percent,
 )
 from ventanilla.customers.schemas import CustomerCreate, CustomerRead
 from ventanilla.orders.addresses import AddressCreate, AddressRead
@@ -31,17 +33,6 @@ EventStatus = Literal["paid", "processing", "packed", "shipped", "delivered", "c
 WriteResult = Literal["created", "updated", "unchanged"]
 StatusResult = Literal["updated", "unchanged", "stale"]
 MAX_LINES = 1000
-
-TaxRate = Annotated[
-    Decimal,
-    Field(
-        ge=0,
-        le=100,
-        decimal_places=2,
-        description='VAT rate in percent, as a number or a decimal string: 21, "10.5"',
-        examples=["21"],
-    ),
-]
 
 
 class OrderLineCreate(StrictModel):
@@ -160,6 +151,11 @@ class OrderLineRead(BaseModel):
     tax_rate: Decimal = Field(description="Percent")
     tax_rate_bp: int = Field(description="Basis points: 2100 = 21 %")
     total_minor: int
+    discount_minor: int = Field(
+        default=0,
+        description="This line's share of the order discount (proportional, cents by largest "
+        "remainder); total_minor - discount_minor is what was paid for the line",
+    )
 
 
 class OrderTotalsRead(BaseModel):
@@ -184,6 +180,11 @@ class OrderRead(BaseModel):
     status_at: datetime = Field(description="Time of the newest status event applied")
     packing_claimed_at: datetime | None
     payment_reference: str | None
+    amount_to_capture_minor: int | None = Field(
+        default=None,
+        description="Set when the order was lowered before its payment was captured: capture "
+        "this on payment_reference instead of the authorised amount (nothing was refunded)",
+    )
     locale: str | None
 
     @classmethod
@@ -217,6 +218,7 @@ class OrderRead(BaseModel):
                     tax_rate=percent(line.tax_rate_bp),
                     tax_rate_bp=line.tax_rate_bp,
                     total_minor=line.total_minor,
+                    discount_minor=line.discount_minor,
                 )
                 for line in view.lines
             ],
@@ -226,8 +228,56 @@ class OrderRead(BaseModel):
             status_at=order.status_at,
             packing_claimed_at=order.packing_claimed_at,
             payment_reference=order.payment_reference,
+            amount_to_capture_minor=order.amount_to_capture_minor,
             locale=order.locale,
         )
+
+
+class OrderChangeSummaryRead(BaseModel):
+    """One self-service change to the order (address or items) and how its money went."""
+
+    id: int
+    kind: str = Field(description="address | items")
+    status: str = Field(
+        description="requested | awaiting_payment | confirmed | declined | canceled"
+    )
+    actor_type: str
+    currency: str
+    old_total_minor: int
+    new_total_minor: int
+    difference_minor: int = Field(description="new - old: > 0 the shopper pays, < 0 refunded")
+    settlement: str = Field(
+        description="none | refund | payment | waived | shop_to_settle | lower_charge"
+    )
+    shop_settle_minor: int = Field(
+        description="Part of the difference the shop settles by hand (what Stripe cannot carry "
+        "in this currency); all of it when settlement is shop_to_settle"
+    )
+    decline_code: str | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class OrderRequestRead(BaseModel):
+    """Something Ventanilla asked the shop for on this order (a full invoice, a credit note)."""
+
+    kind: Literal["full_invoice", "credit_note"]
+    id: int
+    status: str = Field(
+        description="full_invoice: open | fulfilled | cancelled; credit_note: requested | issued"
+    )
+    invoice_number: str = Field(description="The invoice the request is about")
+    total_minor: int | None = Field(description="Amount to credit (credit notes)")
+    document_number: str | None = Field(description="The full invoice or credit note issued")
+    created_at: datetime
+    closed_at: datetime | None
+
+
+class OrderDetailRead(OrderRead):
+    """The order as Ventanilla holds it now, with its changes and the requests made on it."""
+
+    changes: list[OrderChangeSummaryRead]
+    requests: list[OrderRequestRead]
 
 
 class OrderWriteRead(OrderRead):
@@ -244,16 +294,3 @@ class OrderStatusRead(OrderRead):
 def _address(view: OrderView, kind: str) -> AddressRead | None:
     row = view.addresses.get(kind)
     return AddressRead.model_validate(row) if row is not None else None
-
-
-def basis_points(rate: Decimal) -> int:
-    """21 -> 2100, 10.5 -> 1050 (the schema allows at most two decimals)."""
-    return int((rate * 100).to_integral_value())
-
-
-def percent(bp: int) -> Decimal:
-    """2100 -> 21, 1050 -> 10.5."""
-    value = Decimal(bp).scaleb(-2)
-    if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return value.normalize()

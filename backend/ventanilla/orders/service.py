@@ -16,7 +16,7 @@ from ventanilla.core.actors import Actor
 from ventanilla.core.errors import AppError, FieldErrors
 from ventanilla.customers import service as customers_service
 from ventanilla.customers.models import Customer
-from ventanilla.orders import canonical, policy, repository
+from ventanilla.orders import canonical, discounts, policy, repository
 from ventanilla.orders.checks import check_order, normalised_addresses
 from ventanilla.orders.exceptions import (
     AlreadyClaimed,
@@ -173,7 +173,9 @@ def _create(
     if not repository.insert_order(session, order):
         return None
     assert order.id is not None
-    repository.add_all(session, _line_rows(order.id, wanted["lines"], products))
+    rows = _line_rows(order.id, wanted["lines"], products)
+    allocate_discount(order, rows)
+    repository.add_all(session, rows)
     repository.add_all(
         session,
         (
@@ -248,6 +250,9 @@ def _update(
     order.locale = data.locale
     if "lines" in changed:
         _replace_lines(session, order.id, view.lines, wanted["lines"], products)
+    if "lines" in changed or "totals" in changed:
+        repository.flush(session)
+        allocate_discount(order, repository.lines(session, order.id))
     for kind in ADDRESS_KINDS:
         if f"{kind}_address" in changed:
             _replace_address(
@@ -300,6 +305,14 @@ def _replace_lines(
         ):
             setattr(existing, field, getattr(row, field))
     repository.delete_all(session, by_no.values())
+
+
+def allocate_discount(order: Order, lines: list[OrderLine]) -> None:
+    """Store each line's share of the order discount (`orders.discounts.allocate`)."""
+    ordered = sorted(lines, key=lambda line: line.line_no)
+    shares = discounts.allocate(order.discount_minor, [line.total_minor for line in ordered])
+    for line, share in zip(ordered, shares, strict=True):
+        line.discount_minor = share
 
 
 def _replace_address(

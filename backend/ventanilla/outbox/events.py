@@ -16,6 +16,10 @@ class EventType(StrEnum):
     ORDER_CANCELLATION_REQUESTED = "order.cancellation_requested"
     RETURN_REQUESTED = "return.requested"
     RETURN_UPDATED = "return.updated"
+    RETURN_RECEIVED = "return.received"
+    RETURN_REFUNDED = "return.refunded"
+    RETURN_DECLINED = "return.declined"
+    WITHDRAWAL_RECEIVED = "withdrawal.received"
     CLAIM_OPENED = "claim.opened"
     CLAIM_UPDATED = "claim.updated"
     RESERVATION_CREATED = "reservation.created"
@@ -35,6 +39,12 @@ EVENT_DESCRIPTIONS: dict[str, str] = {
     EventType.ORDER_CANCELLATION_REQUESTED: "A shopper asked to cancel the order.",
     EventType.RETURN_REQUESTED: "A shopper opened a return (RMA).",
     EventType.RETURN_UPDATED: "A return changed state (received, refunded, ...).",
+    EventType.RETURN_RECEIVED: "The shop marked a return's goods received (POST "
+    "/returns/{rma}/received); the refund was asked for.",
+    EventType.RETURN_REFUNDED: "The refund of a return or withdrawal went through.",
+    EventType.RETURN_DECLINED: "The shop declined a return, with the reason the shopper sees.",
+    EventType.WITHDRAWAL_RECEIVED: "A shopper withdrew from the contract (EU withdrawal "
+    "function); refund within 14 days (docs/returns.md).",
     EventType.CLAIM_OPENED: "A shopper reported a wrong, damaged or missing item.",
     EventType.CLAIM_UPDATED: "A claim changed state.",
     EventType.RESERVATION_CREATED: "A shopper reserved an out-of-stock item.",

@@ -129,3 +129,21 @@ def cancel_payment(session: Session, *, entry: PaymentEntry) -> PaymentEntry:
         data={"ledger_id": locked.id, "change_id": locked.change_id},
     )
     return locked
+
+
+def payment_captured(order: Order) -> bool | None:
+    """What Stripe says about the order's own PaymentIntent: True when it took the money
+    (`succeeded`), False when it holds it authorised but not captured (`requires_capture`),
+    None when Stripe is off, there is no `pi_…`, Stripe does not answer or says anything else
+    (the caller then goes by the order's status). Calls Stripe inside the caller's transaction:
+    keep it short.
+    """
+    reference = order.payment_reference or ""
+    if not provider.stripe_enabled() or not reference.startswith("pi_"):
+        return None
+    try:
+        intent = provider.retrieve_intent(reference)
+    except provider.ProviderError as exc:
+        log.warning("could not ask Stripe about %s: %s", reference, exc)
+        return None
+    return {"succeeded": True, "requires_capture": False}.get(str(intent.get("status")))

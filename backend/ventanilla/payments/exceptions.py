@@ -45,6 +45,13 @@ class RefundExceedsCaptured(Conflict):
     message = N_("This refund would return more than was paid for the order.")
 
 
+class AmountNotPayable(Conflict):
+    """Stripe cannot move an amount this small in this currency (e.g. 0.005 KWD)."""
+
+    code = "amount_not_payable"
+    message = N_("This amount is too small to pay by card online; the shop will settle it.")
+
+
 class PaymentAlreadySucceeded(Conflict):
     """Cancel came too late: the shopper paid, and the webhook will apply the change."""
 

@@ -20,7 +20,9 @@ class PaymentEntry(SQLModel, table=True):
     order_id: int = Field(foreign_key="orders.id", index=True)
     change_id: int | None = Field(default=None, foreign_key="order_changes.id", index=True)
     kind: str = Field(max_length=20)  # refund | charge
-    amount_minor: int
+    amount_minor: int  # what is sent to the provider (`payments.currency.to_stripe`)
+    # What was asked but the provider cannot take in this currency (KWD 0.005): the shop's.
+    remainder_minor: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     currency: str = Field(max_length=3)
     # pending -> succeeded | failed (| canceled for charges never paid)
     status: str = Field(default="pending", max_length=20, index=True)

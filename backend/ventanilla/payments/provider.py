@@ -14,6 +14,7 @@ from typing import Any
 import stripe
 
 from ventanilla.config import Settings, get_settings
+from ventanilla.payments.currency import to_stripe
 
 
 def stripe_enabled() -> bool:
@@ -85,7 +86,7 @@ def create_intent(
     return _call(
         client().v1.payment_intents.create,
         params={
-            "amount": amount_minor,
+            "amount": _exact(amount_minor, currency),
             "currency": currency.lower(),
             "payment_method_types": ["card"],
             "metadata": metadata,
@@ -119,10 +120,29 @@ def verify_webhook(payload: bytes, header: str | None, secret: str, *, tolerance
 
 
 def create_refund(
-    *, intent_id: str, amount_minor: int, metadata: dict[str, str], idempotency_key: str
+    *,
+    intent_id: str,
+    amount_minor: int,
+    currency: str,
+    metadata: dict[str, str],
+    idempotency_key: str,
 ) -> dict[str, Any]:
     return _call(
         client().v1.refunds.create,
-        params={"payment_intent": intent_id, "amount": amount_minor, "metadata": metadata},
+        params={
+            "payment_intent": intent_id,
+            "amount": _exact(amount_minor, currency),
+            "metadata": metadata,
+        },
         options={"idempotency_key": idempotency_key},
     )
+
+
+def _exact(amount_minor: int, currency: str) -> int:
+    """Stripe's amount for ours; callers round first (`currency.to_stripe`), so none is lost."""
+    converted = to_stripe(amount_minor, currency)
+    if converted.remainder_minor:
+        raise ProviderError(
+            f"{amount_minor} {currency} is not an amount Stripe accepts", permanent=True
+        )
+    return converted.amount

@@ -31,7 +31,9 @@ from ventanilla.orders.models import Order
 from ventanilla.outbox import policy as outbox_policy
 from ventanilla.outbox import service as outbox_service
 from ventanilla.payments import policy, provider, repository
+from ventanilla.payments.currency import from_stripe, to_stripe
 from ventanilla.payments.exceptions import (
+    AmountNotPayable,
     NoPaymentToRefund,
     PaymentsNotConfigured,
     RefundExceedsCaptured,
@@ -69,7 +71,12 @@ def request_refund(
     order change, then calls `execute_refund_now(entry.id)` (the worker retries otherwise).
     Does not call Stripe. Calling again with the same key returns the existing row.
 
+    The amount is rounded down to what Stripe accepts in the currency
+    (`payments.currency.to_stripe`): the row's `amount_minor` is what is sent and
+    `remainder_minor` what the shop settles by hand.
+
     Refuses, so the caller can settle another way (e.g. `shop_to_settle`):
+    - AmountNotPayable when nothing of it can be sent (0.005 KWD),
     - PaymentsNotConfigured when Stripe is off,
     - NoPaymentToRefund when `order.payment_reference` is not a `pi_…`,
     - RefundExceedsCaptured when this plus the order's pending/succeeded refunds would exceed
@@ -102,11 +109,15 @@ def request_refund(
     paid = _paid_before_changes(session, order)
     if already + amount_minor > paid:
         raise RefundExceedsCaptured(amount_minor=amount_minor, refundable_minor=paid - already)
+    sendable = to_stripe(amount_minor, order.currency)
+    if sendable.sent_minor == 0:
+        raise AmountNotPayable()
     entry = PaymentEntry(
         order_id=order.id,
         change_id=change_id,
         kind="refund",
-        amount_minor=amount_minor,
+        amount_minor=sendable.sent_minor,
+        remainder_minor=sendable.remainder_minor,
         currency=order.currency,
         status="pending",
         idempotency_key=key,
@@ -306,8 +317,8 @@ def _attempt(row: _Claimed) -> _Outcome:
                 f"{row.currency}",
                 permanent=True,
             )
-        captured = policy.captured_minor(intent)
-        refunded = policy.refunded_minor(refunds)
+        captured = from_stripe(policy.captured_minor(intent), row.currency)
+        refunded = from_stripe(policy.refunded_minor(refunds), row.currency)
         if not policy.refund_fits(
             amount_minor=row.amount_minor, captured=captured, already_refunded=refunded
         ):
@@ -320,6 +331,7 @@ def _attempt(row: _Claimed) -> _Outcome:
         refund = provider.create_refund(
             intent_id=row.intent_id,
             amount_minor=row.amount_minor,
+            currency=row.currency,
             metadata={"ledger_id": str(row.id), "order": row.order_number},
             idempotency_key=row.idempotency_key,
         )

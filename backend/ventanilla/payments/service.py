@@ -9,6 +9,7 @@
 - new_refunds(session) -> list[int]                 refund rows this session created.
 - start_payment(session, *, order, change_id, amount_minor) -> PaymentEntry   (`charges`)
 - cancel_payment(session, *, entry) -> PaymentEntry                         (`charges`)
+- payment_captured(order) -> bool | None   did Stripe take the order's payment (`charges`)
 - on_charge_succeeded(handler) / on_charge_failed(handler)    registration (`webhooks`).
 - handle_webhook(session, *, payload, signature) -> WebhookResult   (`webhooks`)
 - checkout_context(entry, *, return_url=None) -> dict    what the pay page needs.
@@ -23,7 +24,7 @@ from sqlmodel import Session
 
 from ventanilla.config import get_settings
 from ventanilla.payments import repository
-from ventanilla.payments.charges import cancel_payment, start_payment
+from ventanilla.payments.charges import cancel_payment, payment_captured, start_payment
 from ventanilla.payments.models import PaymentEntry
 from ventanilla.payments.provider import stripe_enabled
 from ventanilla.payments.refunds import (
@@ -54,6 +55,7 @@ __all__ = [
     "new_refunds",
     "on_charge_failed",
     "on_charge_succeeded",
+    "payment_captured",
     "refund_charge",
     "request_refund",
     "start_payment",

@@ -19,6 +19,7 @@ from ventanilla.config import get_settings
 from ventanilla.core import clock
 from ventanilla.core.actors import Actor
 from ventanilla.payments import policy, provider, repository
+from ventanilla.payments.currency import from_stripe
 from ventanilla.payments.exceptions import InvalidStripeWebhook, StripeWebhooksNotConfigured
 from ventanilla.payments.models import PaymentEntry, StripeEvent
 
@@ -143,7 +144,7 @@ def _apply_intent_event(session: Session, event_type: str, intent: dict[str, Any
     if outcome == "succeeded":
         if entry.status == "succeeded":
             return False
-        captured = policy.captured_minor(intent)
+        captured = from_stripe(policy.captured_minor(intent), entry.currency)
         if captured < entry.amount_minor:
             log.error(
                 "payment %s: %s reports %d captured for a charge of %d; not applied",
