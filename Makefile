@@ -9,7 +9,7 @@ PORT ?= 8000
 # Links and emails name the address the portal is served on, unless configured otherwise.
 WITH_BASE_URL := VENTANILLA_BASE_URL=$${VENTANILLA_BASE_URL:-http://$(HOST):$(PORT)}
 
-.PHONY: install install-test frontend chromium pdf-deps migrate demo serve worker test test-fast lint bench messages clean
+.PHONY: install install-test frontend chromium pdf-deps wrk migrate demo serve worker test test-fast lint bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -98,8 +98,18 @@ messages: install-test
 	$(BIN)/pybabel update -i var/messages.pot -d frontend/locales -w 100 --no-fuzzy-matching --ignore-obsolete
 	sed -i '/^"POT-Creation-Date: /d; /^"PO-Revision-Date: /d' frontend/locales/*/LC_MESSAGES/messages.po
 
-bench: install-test
-	$(BIN)/python bench/run.py
+# Debian's wrk drives `make bench` (a C load generator: the client is not the bottleneck).
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+		echo "installing Debian's wrk"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; \
+	fi
+
+# The portal against bare endpoints, SQLite (1 worker) and PostgreSQL (2 workers): bench/README.md.
+BENCH_ARGS ?=
+bench: install-test wrk
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/static/vendor var e2e/artifacts

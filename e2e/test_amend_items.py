@@ -1,5 +1,6 @@
 """A shopper amends an order in Chromium: removes an item and is refunded, adds one and pays on
-the page through localstripe's Stripe.js stand-in, and is refused after the packing claim."""
+the page through localstripe's Stripe.js stand-in, cancels the whole order (refunded in full),
+and is refused after the packing claim."""
 
 from __future__ import annotations
 
@@ -166,6 +167,26 @@ def test_add_an_item_and_pay_on_the_page(
     screenshot(page, "24-items-paid-es")
     stored = order_row(db_url)
     assert (stored.version, stored.total_minor) == (2, 6495 + 2000)
+
+
+def test_cancel_the_whole_order_and_see_the_refund(
+    page: Page, shop: dict[str, Any], localstripe: LocalStripe, db_url: str
+) -> None:
+    open_order(page, shop)
+    page.get_by_role("link", name="Cancelar el pedido").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Cancelar el pedido {NUMBER}")
+    expect(page.locator("main")).to_contain_text("Te devolvemos 64,95")
+    page.get_by_label("¿Por qué lo cancelas? (opcional)").select_option("ordered_by_mistake")
+    screenshot(page, "26-cancel-confirm-es")
+    assert run_axe(page) == []
+    page.get_by_role("button", name="Cancelar el pedido").click()
+    expect(page).to_have_url(f"{shop['url']}/orders/{NUMBER}?changed=cancel")
+    expect(page.locator("main")).to_contain_text("Tu pedido está cancelado")
+    expect(page.locator("main")).to_contain_text("El pedido se canceló")
+    screenshot(page, "27-cancelled-es")
+    wait_for(lambda: len(localstripe.refunds(shop["intent"])) == 1, what="the refund")
+    assert localstripe.refunds(shop["intent"])[0].amount == 6495
+    assert order_row(db_url).status == "cancelled"
 
 
 def test_after_the_packing_claim_the_page_says_why(page: Page, shop: dict[str, Any]) -> None:

@@ -125,3 +125,16 @@ def store(client: TestClient, api_key: str) -> TestClient:
     """The shop's systems: a client that sends the API key."""
     client.headers["Authorization"] = f"Bearer {api_key}"
     return client
+
+
+@pytest.fixture(autouse=True)
+def _clock_left_running() -> Iterator[None]:
+    """A test that leaves the clock frozen would date every later test's data in its past (the
+    store API's time window then refuses it): fail that test, and reset the clock."""
+    from ventanilla.core import clock
+
+    yield
+    if clock._frozen is not None:
+        left = clock._frozen
+        clock._frozen = None
+        pytest.fail(f"the test left the clock frozen at {left.isoformat()}")

@@ -93,9 +93,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost: every early answer (413, 403, 415) carries the security headers.
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.production)
 
-    app.include_router(api_router(), prefix=API_PREFIX)
+    # Pages first: routes are matched in order, and a page request (the busiest) then never
+    # tries the API's routes; the two never share a path (the API is all under API_PREFIX).
     for router in page_routers():
         app.include_router(router)
+    app.include_router(api_router(), prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=ROOT / "frontend" / "static"), name="static")
 
     @app.get("/docs", include_in_schema=False)

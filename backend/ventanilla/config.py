@@ -144,7 +144,7 @@ class ReturnsPolicy(BaseModel):
 class ShopPolicy(BaseModel):
     """Rules the shop owns; read from a JSON or TOML file so a shop can see and change them."""
 
-    model_config = {"extra": "forbid"}
+    model_config = {"extra": "forbid", "frozen": True}  # shared: `Settings.policy` keeps it
 
     # Statuses in which a shopper may still change the address or amend the order.
     editable_statuses: list[str] = ["placed", "paid", "processing"]
@@ -160,6 +160,10 @@ class ShopPolicy(BaseModel):
     # "ES-CN": {"standard": 7, "reduced": 3, "super_reduced": 0}}. A delivery may move between
     # two areas named here (the lines are re-taxed kind for kind); otherwise it is refused.
     tax_rates_by_area: dict[str, dict[str, Decimal]] = {}
+
+
+_DEFAULT_POLICY = ShopPolicy()
+_POLICIES: dict[tuple[str, int, int], ShopPolicy] = {}
 
 
 class Settings(BaseSettings):
@@ -309,9 +313,17 @@ class Settings(BaseSettings):
         return self.env == "production"
 
     def policy(self) -> ShopPolicy:
+        """The shop's rules: the file's as it is now (re-read when it changes), else defaults."""
         if self.policy_file is None:
-            return ShopPolicy()
-        return load_policy(self.policy_file)
+            return _DEFAULT_POLICY
+        stat = self.policy_file.stat()
+        key = (str(self.policy_file), stat.st_mtime_ns, stat.st_size)
+        found = _POLICIES.get(key)
+        if found is None:
+            found = load_policy(self.policy_file)
+            _POLICIES.clear()  # one file in use: keep only its newest reading
+            _POLICIES[key] = found
+        return found
 
     def check_secrets(self) -> None:
         """Refuse to run in production with placeholder secrets; generate them in demo/test."""

@@ -53,6 +53,8 @@ def flat_routes(routes: list[Any]) -> Iterator[RouteInfo]:
 
 
 def _depends_on_shopper(dependant: Any) -> bool:
+    if dependant is None:
+        return False
     return any(
         dep.call in SHOPPER_DEPENDENCIES or _depends_on_shopper(dep)
         for dep in dependant.dependencies
@@ -67,8 +69,19 @@ def is_shopper_route(info: RouteInfo) -> bool:
     )
 
 
+def plain_routes(routes: list[Any]) -> Iterator[RouteInfo]:
+    """Plain Starlette routes (the busiest pages, `portal.pages`): no dependant, judged by path."""
+    for route in routes:
+        if hasattr(route, "effective_route_contexts"):
+            for ctx in route.effective_route_contexts():
+                plain = ctx.starlette_route or ctx.original_route
+                if ctx.dependant is None and getattr(plain, "methods", None):
+                    yield RouteInfo(plain.path, frozenset(plain.methods), None, ())
+
+
 def shopper_routes(app: FastAPI) -> list[RouteInfo]:
-    return [info for info in flat_routes(app.routes) if is_shopper_route(info)]
+    found = [*flat_routes(app.routes), *plain_routes(app.routes)]
+    return [info for info in found if is_shopper_route(info)]
 
 
 def concrete(path: str, number: str) -> str:

@@ -190,7 +190,8 @@ class TestRefusals:
         with pytest.raises(AmendmentRejected) as exc:
             compute([line(1, 100), line(2, 100)], [SetQuantity(1, 0), SetQuantity(2, 0)])
         assert codes(exc) == ["empty_order"]
-        assert "contact the shop" in exc.value.problems[0].text
+        # What to do instead: the cancellation action (issue 11), not "contact the shop".
+        assert '"Cancel the order"' in exc.value.problems[0].text
 
     @pytest.mark.parametrize(
         ("quantity", "code"), [(-1, "quantity_too_low"), (100, "quantity_too_high")]

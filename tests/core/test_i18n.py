@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from tests.access.helpers import login
 from tests.factories import make_customer, make_order
 from ventanilla.access.deps import CurrentCustomer, current_customer
 from ventanilla.config import ROOT, Settings
@@ -108,11 +109,12 @@ class TestNegotiation:
 
 
 @pytest.fixture
-def shopper(app: FastAPI, session: Session) -> Iterator[Customer]:
+def shopper(app: FastAPI, client: TestClient, session: Session) -> Iterator[Customer]:
     customer = make_customer(session, locale=None)
     make_order(session, customer=customer)
     session.commit()
-    app.dependency_overrides[current_customer] = lambda: customer
+    login(client, customer.id or 0)  # the pages check the cookie themselves
+    app.dependency_overrides[current_customer] = lambda: customer  # the JSON probe below
     yield customer
     app.dependency_overrides.pop(current_customer, None)
 
@@ -136,13 +138,15 @@ class TestLanguageChoice:
         self, client: TestClient, session: Session, shopper: Customer
     ) -> None:
         shopper.locale = "es"
+        session.commit()
         html = client.get("/orders", headers={"Accept-Language": "en"}).text
         assert lang_of(html) == "es"
 
     def test_language_switch_beats_customer_and_browser(
-        self, client: TestClient, shopper: Customer
+        self, client: TestClient, session: Session, shopper: Customer
     ) -> None:
         shopper.locale = "es"
+        session.commit()
         client.cookies.set(i18n.LANG_COOKIE, "en")
         html = client.get("/orders", headers={"Accept-Language": "es"}).text
         assert lang_of(html) == "en"

@@ -8,14 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from tests.access.helpers import login
 from tests.factories import make_customer, make_order, make_product
-from ventanilla.access.deps import current_customer
 from ventanilla.activity.models import Activity
 from ventanilla.customers.models import Customer
 from ventanilla.invoices.models import Invoice
@@ -150,11 +149,11 @@ def customer(session: Session) -> Customer:
 
 
 @pytest.fixture
-def signed_in(app: FastAPI, customer: Customer) -> Iterator[Customer]:
-    """The shopper's session, without the cookie path (the access tests cover that)."""
-    app.dependency_overrides[current_customer] = lambda: customer
-    yield customer
-    app.dependency_overrides.pop(current_customer, None)
+def signed_in(client: TestClient, session: Session, customer: Customer) -> Customer:
+    """The shopper's session cookie (the pages check it themselves, on the event loop)."""
+    session.commit()
+    login(client, customer.id or 0)
+    return customer
 
 
 @pytest.fixture

@@ -36,8 +36,15 @@ def paid_order(session: Session, localstripe: LocalStripe | None, **kw: Any) -> 
 
 
 def withdraw(order: Order, selection: dict[int, int]) -> str:
+    with clock.frozen(NOW):
+        return withdraw_now(order, selection)
+
+
+def withdraw_now(order: Order, selection: dict[int, int]) -> str:
+    """Without freezing the clock: threads must not freeze and restore it concurrently (each
+    would restore what it saw, and one could leave it frozen for every later test)."""
     customer = customer_of(order)
-    with clock.frozen(NOW), session_scope() as s:
+    with session_scope() as s:
         return service.withdraw(
             s,
             actor=actor_for(customer),
@@ -209,7 +216,8 @@ def test_the_shop_is_warned_once_four_days_before_a_withdrawals_refund_deadline(
 
 def test_ten_concurrent_withdrawals_give_one_case(session: Session, postgres_only: None) -> None:
     order = paid_order(session, None)
-    results = run_together([lambda: withdraw(order, {1: 1})] * 10)
+    with clock.frozen(NOW):
+        results = run_together([lambda: withdraw_now(order, {1: 1})] * 10)
     assert len(set(results)) == 1 and all(isinstance(r, str) for r in results)
     with session_scope(write=False) as s:
         from ventanilla.returns.models import ReturnCase

@@ -11,6 +11,8 @@ from ventanilla.core.clock import as_utc
 
 # last_seen_at is written at most this often, so reading pages is not a write per request.
 TOUCH_INTERVAL = timedelta(minutes=1)
+# What a session cookie's value looks like (anything else is no session, without a query).
+SESSION_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 SESSION_COOKIE = "ventanilla_session"
 SAFE_NEXT = re.compile(r"^/(?![/\\])[^\s\\]*$")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,7 +35,7 @@ from ventanilla.outbox import service as outbox_service
 
 log = logging.getLogger("ventanilla.access")
 
-_SESSION_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
+_SESSION_TOKEN = policy.SESSION_TOKEN
 
 
 @dataclass(frozen=True)

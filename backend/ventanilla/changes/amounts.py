@@ -293,8 +293,8 @@ def _shape_problems(new_lines: Sequence[NewLine]) -> list[Problem]:
             Problem(
                 ("actions",),
                 N_(
-                    "An order cannot be left without items. To cancel the whole order, "
-                    "contact the shop."
+                    "An order cannot be left without items. To cancel the whole order, use "
+                    '"Cancel the order" on the order page.'
                 ),
                 "empty_order",
             )

@@ -48,6 +48,13 @@ def negotiate(accept_language: str | None) -> str | None:
     """Best supported language from an Accept-Language header, honouring q-values."""
     if not accept_language:
         return None
+    if len(accept_language) > 200:  # not what browsers send: parsed, never kept
+        return _negotiate.__wrapped__(accept_language)
+    return _negotiate(accept_language)
+
+
+@lru_cache(maxsize=512)  # browsers send a handful of distinct headers; parsing one costs ~20 µs
+def _negotiate(accept_language: str) -> str | None:
     choices: list[tuple[float, int, str]] = []
     for index, part in enumerate(accept_language.split(",")):
         pieces = part.strip().split(";")

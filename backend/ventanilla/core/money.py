@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from babel import Locale
 from babel.numbers import format_currency, format_percent, get_currency_precision
 
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
@@ -13,7 +14,7 @@ def minor_digits(currency: str) -> int:
     return int(get_currency_precision(currency))
 
 
-def format_money(amount_minor: int, currency: str, locale: str) -> str:
+def format_money(amount_minor: int, currency: str, locale: str | Locale) -> str:
     value = Decimal(amount_minor).scaleb(-minor_digits(currency))
     return str(format_currency(value, currency, locale=locale))
 

@@ -1,6 +1,6 @@
 """The edit skeleton: the one way a change to an order by a shopper, an agent acting for one, the
-shop or the system is made and recorded. Address changes and item amendments use it; returns,
-claims, withdrawals and cancellations will.
+shop or the system is made and recorded. Address changes, item amendments and cancellations use
+it; returns, claims and withdrawals will.
 
     with edits.edit_order(
         session, actor=actor, customer=customer, number=number, policy=orders_policy.can_edit

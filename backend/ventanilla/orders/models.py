@@ -101,7 +101,7 @@ class OrderChange(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="orders.id", index=True)
-    kind: str = Field(max_length=20)  # address | items
+    kind: str = Field(max_length=20)  # address | items | cancel
     status: str = Field(default="requested", max_length=20, index=True)
     # Equals order_id while the change is active, NULL after: the unique index allows one active
     # change per order on every database (NULLs never collide).
@@ -115,6 +115,7 @@ class OrderChange(SQLModel, table=True):
     new_total_minor: int
     difference_minor: int  # new - old: > 0 the shopper pays, < 0 the shop refunds
     # none | refund | payment | waived | shop_to_settle | lower_charge (not captured yet)
+    # | released (a cancellation released the uncaptured authorisation)
     settlement: str = Field(default="none", max_length=20)
     # What the shop settles by hand although the rest went through Stripe: the part of the
     # difference Stripe cannot carry in this currency (`payments.currency.to_stripe`).

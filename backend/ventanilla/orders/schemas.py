@@ -234,10 +234,11 @@ class OrderRead(BaseModel):
 
 
 class OrderChangeSummaryRead(BaseModel):
-    """One self-service change to the order (address or items) and how its money went."""
+    """One self-service change to the order (address, items, or its cancellation) and how its
+    money went."""
 
     id: int
-    kind: str = Field(description="address | items")
+    kind: str = Field(description="address | items | cancel (the whole order, before packing)")
     status: str = Field(
         description="requested | awaiting_payment | confirmed | declined | canceled"
     )
@@ -247,7 +248,8 @@ class OrderChangeSummaryRead(BaseModel):
     new_total_minor: int
     difference_minor: int = Field(description="new - old: > 0 the shopper pays, < 0 refunded")
     settlement: str = Field(
-        description="none | refund | payment | waived | shop_to_settle | lower_charge"
+        description="none | refund | payment | waived | shop_to_settle | lower_charge | released "
+        "(a cancellation released the uncaptured authorisation)"
     )
     shop_settle_minor: int = Field(
         description="Part of the difference the shop settles by hand (what Stripe cannot carry "

@@ -14,6 +14,7 @@ class EventType(StrEnum):
     ORDER_AMENDED = "order.amended"
     ORDER_STATUS_CHANGED = "order.status_changed"
     ORDER_CANCELLATION_REQUESTED = "order.cancellation_requested"
+    ORDER_CANCELLED = "order.cancelled"
     RETURN_REQUESTED = "return.requested"
     RETURN_UPDATED = "return.updated"
     RETURN_RECEIVED = "return.received"
@@ -37,6 +38,9 @@ EVENT_DESCRIPTIONS: dict[str, str] = {
     EventType.ORDER_AMENDED: "Items were added, removed or changed before packing.",
     EventType.ORDER_STATUS_CHANGED: "The order moved to another status.",
     EventType.ORDER_CANCELLATION_REQUESTED: "A shopper asked to cancel the order.",
+    EventType.ORDER_CANCELLED: "A shopper (or an agent for them) cancelled the whole order "
+    "before packing: stock is back, the money refunded or the authorisation released; a "
+    "packing claim is refused from now on (409 order_cancelled).",
     EventType.RETURN_REQUESTED: "A shopper opened a return (RMA).",
     EventType.RETURN_UPDATED: "A return changed state (received, refunded, ...).",
     EventType.RETURN_RECEIVED: "The shop marked a return's goods received (POST "

@@ -14,6 +14,10 @@
 - handle_webhook(session, *, payload, signature) -> WebhookResult   (`webhooks`)
 - checkout_context(entry, *, return_url=None) -> dict    what the pay page needs.
 - ledger_for_order(session, *, order_id) -> list[PaymentEntry]
+- release_authorisation(session, *, order, actor) -> int    cancel an uncaptured intent
+                                                              (`whole_order`)
+- refund_whole_order(session, *, order, change_id, reason, actor) -> WholeRefund
+      everything captured and not refunded yet, through the ledger (`whole_order`).
 """
 
 from __future__ import annotations
@@ -41,6 +45,11 @@ from ventanilla.payments.webhooks import (
     on_charge_failed,
     on_charge_succeeded,
 )
+from ventanilla.payments.whole_order import (
+    WholeRefund,
+    refund_whole_order,
+    release_authorisation,
+)
 
 __all__ = [
     "CheckoutContext",
@@ -57,6 +66,9 @@ __all__ = [
     "on_charge_succeeded",
     "payment_captured",
     "refund_charge",
+    "refund_whole_order",
+    "release_authorisation",
+    "WholeRefund",
     "request_refund",
     "start_payment",
     "stripe_enabled",

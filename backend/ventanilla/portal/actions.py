@@ -78,6 +78,7 @@ class ActionOption:
 
 _registry: dict[str, Action] = {}
 _timeline: dict[str, str] = {}
+_discovered = False
 
 
 def register(action: Action) -> Action:
@@ -92,9 +93,12 @@ def unregister(key: str) -> None:
 
 def registered() -> list[Action]:
     """Every action, in display order (each domain's `actions` module is imported first)."""
-    from ventanilla import discovery  # the registry itself imports no domain
+    global _discovered
+    if not _discovered:  # importing is once per process; finding the modules costs ~100 µs
+        from ventanilla import discovery  # the registry itself imports no domain
 
-    discovery.load("actions")
+        discovery.load("actions")
+        _discovered = True
     return sorted(_registry.values(), key=lambda a: (a.position, a.key))
 
 

@@ -3,9 +3,8 @@ its printable invoices and their PDFs. The front door leads here."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
@@ -14,56 +13,57 @@ from ventanilla.core import i18n
 from ventanilla.core.deps import SessionDep
 from ventanilla.core.templating import render
 from ventanilla.invoices import documents
-from ventanilla.portal import actions, invoice, view
+from ventanilla.portal import invoice, serve
 from ventanilla.portal.urls import order_url
 
 router = APIRouter(include_in_schema=False)
 POSITION = 10
 
-TIMELINE_REFRESH_SECONDS = 60
-
 
 
 @router.get("/")
-def home() -> RedirectResponse:
+async def home() -> RedirectResponse:
     """The portal's front door: your orders (or, without a session, "find my order")."""
     return RedirectResponse("/orders", status_code=303)
 
 
-@router.get("/orders")
-def orders_list(request: Request, session: SessionDep, customer: CurrentCustomer) -> Response:
+# The two busiest pages are plain Starlette routes (GET, and HEAD with it): no parameters or
+# dependencies for FastAPI to solve (its machinery cost a third of a warm page); the session is
+# checked by `portal.serve` on the loop, with CurrentCustomer's and OwnedOrder's rules.
+
+
+async def orders_list(request: Request) -> Response:
     """The shopper's orders, newest first."""
-    orders = view.customer_orders(session, customer=customer)
-    return render(
-        request,
-        "orders/list.html",
-        {"customer": customer, "orders": orders, "active_nav": "orders"},
-    )
+    return await serve.orders_list(request)
 
 
-@router.get("/orders/{number}")
-def order_detail(
-    request: Request,
-    session: SessionDep,
-    customer: CurrentCustomer,
-    order: OwnedOrder,
-    partial: Literal["timeline"] | None = None,
-    changed: str = "",
-) -> Response:
-    """One order: status, items, delivery, tracking, invoices, timeline and what can be done."""
-    context: dict[str, object] = {
-        "customer": customer,
-        "order_url": order_url(order.number),
-        "refresh_seconds": TIMELINE_REFRESH_SECONDS,
-        # An action's flow ends here with ?changed=<its key>: its `done` message, as a status.
-        "notice": actions.done_notice(changed) if changed else None,
-    }
-    if partial == "timeline":
-        entries = view.order_timeline(session, customer=customer, order=order)
-        context["timeline"] = entries
-        return render(request, "orders/page.html", context, block="timeline")
-    page = view.order_page(session, customer=customer, order=order)
-    return render(request, "orders/page.html", {**context, "page": page, "timeline": page.timeline})
+async def order_detail(request: Request) -> Response:
+    """One order: status, items, delivery, tracking, invoices, timeline and what can be done.
+
+    Query: `partial=timeline` (only the timeline block, for HTMX) and `changed=<action key>`
+    (an action's flow ended here: its "done" notice).
+    """
+    # Reused until the order, the language or the shop's settings change (`portal.pagecache`).
+    number = request.path_params["number"]
+    query = request.query_params
+    partial = query.get("partial")
+    if partial is not None and partial != "timeline":
+        raise RequestValidationError(
+            [
+                {
+                    "type": "literal_error",
+                    "loc": ("query", "partial"),
+                    "msg": "Input should be 'timeline'",
+                    "input": partial,
+                }
+            ]
+        )
+    changed = query.get("changed", "")
+    return await serve.order_page(request, number=number, partial=partial, changed=changed)
+
+
+router.add_route("/orders", orders_list, methods=["GET"], include_in_schema=False)
+router.add_route("/orders/{number}", order_detail, methods=["GET"], include_in_schema=False)
 
 
 @router.get("/orders/{number}/invoices/{invoice_number}")
