@@ -95,6 +95,8 @@ class SMTPServer:
     reply: str | None = None
     # Addresses (lower case) refused at RCPT TO with a permanent 550.
     refuse_recipients: set[str] = field(default_factory=set)
+    # Offer SMTPUTF8 (RFC 6531) in EHLO, so addresses like josé@example.com can be sent.
+    smtputf8: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
     _controller: Controller | None = None
 
@@ -111,7 +113,9 @@ class SMTPServer:
         """Start (again) on the same port."""
         if self._controller is not None:
             return
-        controller = Controller(_Collector(self), hostname=self.host, port=self.port)
+        controller = Controller(
+            _Collector(self), hostname=self.host, port=self.port, enable_SMTPUTF8=self.smtputf8
+        )
         controller.start()
         self._controller = controller
 

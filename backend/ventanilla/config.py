@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import tomllib
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -154,6 +155,11 @@ class ShopPolicy(BaseModel):
     link_ttl_days: int = 15
     link_max_uses: int = 5
     returns: ReturnsPolicy = ReturnsPolicy()
+    # Rates per indirect-tax area (`addresses.tax_areas`), by the shop's names for its kinds of
+    # rate, in percent: {"ES": {"standard": 21, "reduced": 10, "super_reduced": 4},
+    # "ES-CN": {"standard": 7, "reduced": 3, "super_reduced": 0}}. A delivery may move between
+    # two areas named here (the lines are re-taxed kind for kind); otherwise it is refused.
+    tax_rates_by_area: dict[str, dict[str, Decimal]] = {}
 
 
 _DEFAULT_POLICY = ShopPolicy()
@@ -185,6 +191,11 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = 10.0
     mail_from: str = "Ventanilla <no-reply@example.com>"
+    # The SMTP server accepts SMTPUTF8 (RFC 6531): addresses with a non-ASCII local part
+    # (`josé@example.com`) can be delivered. Off: such addresses are refused when the shop pushes
+    # them (422), as no message to them could leave. A setting, not an EHLO probe at push time,
+    # so the store API never depends on the mail server being up.
+    smtp_utf8: bool = False
 
     # Outbox worker
     run_worker_in_process: bool | None = None  # default: on in demo mode

@@ -56,7 +56,7 @@ class DemoResult:
 
 
 def load(now: datetime | None = None) -> DemoResult:
-    """Load the demo shop once (a second run only prints fresh links and a new key)."""
+    """Load the demo shop once (a second run only prints fresh links and the same key)."""
     now = now or clock.now()
     actor = Actor.store("demo loader")
     orders = demo_data.orders(now)
@@ -70,8 +70,28 @@ def load(now: datetime | None = None) -> DemoResult:
             order = _pick(orders, status, now)
             issued = access_service.create_link(session, actor=actor, order_number=order.number)
             links.append((description, order.number, issued.url))
-        key = apikeys_service.create_key(session, name="demo").key
+        key = demo_api_key(session)
     return DemoResult(loaded=loaded, orders=len(orders), links=links, api_key=key)
+
+
+DEMO_KEY_NAME = "demo"
+
+
+def demo_api_key(session: Session) -> str:
+    """The demo's API key: the one kept in `var/demo-api-key` while it is still valid, else a
+    new one written there. Every other key named "demo" (from earlier runs) is revoked, so
+    re-running `make demo` never leaves a trail of valid keys."""
+    path = get_settings().var_dir / "demo-api-key"
+    kept = path.read_text().strip() if path.exists() else ""
+    record = apikeys_service.active_key(session, kept) if kept else None
+    if record is None:
+        created = apikeys_service.create_key(session, name=DEMO_KEY_NAME)
+        kept, record = created.key, created.record
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(kept + "\n")
+        path.chmod(0o600)
+    apikeys_service.revoke_named(session, name=DEMO_KEY_NAME, keep_id=record.id)
+    return kept
 
 
 def _pick(orders: list[demo_data.DemoOrder], wanted: str, now: datetime) -> demo_data.DemoOrder:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -228,72 +227,75 @@ class TestSave:
         login(client, stranger.id or 0)
         before = snapshot()
         assert client.get(f"/orders/{order.number}/address").status_code == 404
-        for path in ("address", "address/code", "address/verify"):
-            response = post_form(client, f"/orders/{order.number}/{path}", form(code="123456"))
-            assert response.status_code == 404, path
+        for extra in ({"code": "123456"}, {"action": "resend"}, {}):
+            response = post_form(client, f"/orders/{order.number}/address", form(**extra))
+            assert response.status_code == 404, extra
         assert snapshot() == before
 
 
 class TestCodeStep:
-    def go_through(self, client: TestClient, number: str, typed: dict[str, str]) -> Any:
-        """Save without proof, ask for the code, type it: returns the form shown after."""
-        first = post_form(client, f"/orders/{number}/address", typed)
-        assert first.status_code == 403
-        assert "Confirm it is you" in first.text
-        assert hidden(first.text, "postcode") == typed["postcode"]
-        carried = {k: hidden(first.text, k) or "" for k in (*NEW_ADDRESS, "version", "carried")}
-        sent = post_form(client, f"/orders/{number}/address/code", carried)
-        assert sent.status_code == 200
-        assert "We have emailed a code to l***@example.com" in sent.text
-        assert hidden(sent.text, "line1") == typed["line1"]
-        return post_form(
-            client, f"/orders/{number}/address/verify", {**carried, "code": last_code()}
-        )
+    """The code is asked for in place: one post emails it, the next (with it) saves."""
 
-    def test_a_session_without_proof_goes_through_the_code_and_keeps_the_address(
+    def test_without_proof_the_code_is_emailed_and_asked_for_in_the_same_form(
         self, client: TestClient, shop: tuple[Customer, Order]
     ) -> None:
         customer, order = shop
         login(client, customer.id or 0, verified=False)
-        verified = self.go_through(client, order.number, form())
-        assert verified.status_code == 200
-        assert "Thank you, that is you." in verified.text
-        assert 'value="Calle Gran Vía 12, 3º B"' in verified.text  # the typed address is back
-        assert "6-digit code" not in verified.text
+        first = post_form(client, f"/orders/{order.number}/address", form())
+        assert first.status_code == 200
+        assert "We have emailed a code to l***@example.com" in first.text
+        assert 'autocomplete="one-time-code"' in first.text and "autofocus" in first.text
+        assert 'value="Calle Gran Vía 12, 3º B"' in first.text  # the typed address stays
         assert order_state(order.number)[0].version == 1  # nothing saved yet
-        saved = post_form(client, f"/orders/{order.number}/address", form())
-        assert saved.status_code == 303
-        assert order_state(order.number)[1].postcode == "48001"  # type: ignore[union-attr]
-        [code_email, _confirmation] = outbox("email")
+        [code_email] = outbox("email")
         assert code_email.payload["to"] == "lucia@example.com"
 
-    def test_a_wrong_code_says_how_many_tries_are_left(
+        saved = post_form(client, f"/orders/{order.number}/address", form(code=last_code()))
+        assert saved.status_code == 303
+        assert saved.headers["location"] == f"/orders/{order.number}?changed=address"
+        assert order_state(order.number)[1].postcode == "48001"  # type: ignore[union-attr]
+        assert len(outbox("email")) == 2  # the code, then the confirmation
+
+    def test_a_wrong_code_says_how_many_tries_are_left_and_saves_nothing(
         self, client: TestClient, shop: tuple[Customer, Order]
     ) -> None:
         customer, order = shop
         login(client, customer.id or 0, verified=False)
-        post_form(client, f"/orders/{order.number}/address/code", form(carried="1"))
+        post_form(client, f"/orders/{order.number}/address", form())
         wrong = "000000" if last_code() != "000000" else "111111"
-        response = post_form(
-            client, f"/orders/{order.number}/address/verify", form(carried="1", code=wrong)
-        )
+        response = post_form(client, f"/orders/{order.number}/address", form(code=wrong))
         assert response.status_code == 422
         assert "That code is not right. You can try 4 more times." in response.text
-        assert hidden(response.text, "city") == "Bilbao"
+        assert 'value="Bilbao"' in response.text
+        assert order_state(order.number)[0].version == 1
 
-    def test_the_verify_page_works_on_its_own_and_returns_to_the_form(
+    def test_a_new_code_can_be_asked_for_in_place(
         self, client: TestClient, shop: tuple[Customer, Order]
     ) -> None:
         customer, order = shop
         login(client, customer.id or 0, verified=False)
-        page = client.get(f"/orders/{order.number}/address/verify")
-        assert page.status_code == 200 and 'autocomplete="one-time-code"' in page.text
-        post_form(client, f"/orders/{order.number}/address/code")
-        response = post_form(
-            client, f"/orders/{order.number}/address/verify", {"code": last_code()}
+        post_form(client, f"/orders/{order.number}/address", form())
+        again = post_form(client, f"/orders/{order.number}/address", form(action="resend"))
+        assert again.status_code == 200 and "We have emailed a code" in again.text
+        assert len(outbox("email")) == 2
+        saved = post_form(client, f"/orders/{order.number}/address", form(code=last_code()))
+        assert saved.status_code == 303
+
+    def test_with_htmx_the_card_is_swapped_and_saving_redirects(
+        self, client: TestClient, shop: tuple[Customer, Order]
+    ) -> None:
+        customer, order = shop
+        login(client, customer.id or 0, verified=False)
+        htmx = {"HX-Request": "true"}
+        step = post_form(client, f"/orders/{order.number}/address", form(), headers=htmx)
+        assert step.status_code == 200
+        assert step.text.lstrip().startswith('<section class="card card--narrow" id="address-card"')
+        assert "<html" not in step.text and 'id="access-code"' in step.text
+        saved = post_form(
+            client, f"/orders/{order.number}/address", form(code=last_code()), headers=htmx
         )
-        assert response.status_code == 303
-        assert response.headers["location"] == f"/orders/{order.number}/address"
+        assert saved.status_code == 204
+        assert saved.headers["HX-Redirect"] == f"/orders/{order.number}?changed=address"
 
     def test_asking_for_codes_too_often_is_429(
         self, client: TestClient, shop: tuple[Customer, Order]
@@ -301,8 +303,9 @@ class TestCodeStep:
         customer, order = shop
         login(client, customer.id or 0, verified=False)
         for _ in range(5):
-            assert post_form(client, f"/orders/{order.number}/address/code").status_code == 200
-        response = post_form(client, f"/orders/{order.number}/address/code")
+            response = post_form(client, f"/orders/{order.number}/address", form(action="resend"))
+            assert response.status_code == 200
+        response = post_form(client, f"/orders/{order.number}/address", form(action="resend"))
         assert response.status_code == 429 and "Too many attempts" in response.text
         assert len(outbox("email")) == 5
 

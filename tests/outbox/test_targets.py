@@ -74,6 +74,10 @@ NOTATIONS = [
     "localhost",
     "LOCALHOST.",
     "api.localhost",
+    # A trailing root dot is the same address to the resolver.
+    "169.254.169.254.",
+    "0x7F000001.",
+    "127.1.",
 ]
 
 
@@ -150,6 +154,18 @@ def emit() -> list[str]:
 
 
 class TestSending:
+    def test_a_url_httpx_cannot_send_to_is_a_logged_failure_not_a_crash(self) -> None:
+        # httpx.InvalidURL is no httpx.HTTPError: it escaped and the worker logged a traceback.
+        client = delivery.new_client(2, allow_private=True)
+        outcome = delivery.deliver(
+            client,
+            url="https://0177.0.0.1/h",
+            secret="whsec_" + "A" * 32,
+            message_id="m1",
+            payload={"type": "ping"},
+        )
+        assert (outcome.ok, outcome.status_code, outcome.error) == (False, None, "invalid_url")
+
     def test_a_target_registered_before_is_refused_at_send_and_logged_as_blocked(
         self,
         webhook_receiver: WebhookReceiver,

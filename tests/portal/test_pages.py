@@ -502,6 +502,11 @@ class TestInvoicePage:
         assert "B12345678" in html and "Tren de madera" in html
         assert "49,95\xa0€" in html and "21\xa0%" in html
         assert "<caption>" in html and 'scope="col"' in html
+        # A print button, shown by the page's script (without JavaScript the hint says how).
+        button = '<button class="button button--primary" type="button" data-print hidden>'
+        assert button + "Imprimir" in html
+        assert re.search(r'<script src="/static/js/print.js" nonce="[^"]+" defer>', html)
+        assert client.get("/static/js/print.js").status_code == 200
 
     def test_another_customers_invoice_is_404(
         self, client: TestClient, session: Session, signed_in: Customer

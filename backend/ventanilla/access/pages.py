@@ -34,7 +34,9 @@ def _see_other(url: str) -> RedirectResponse:
 @router.get("/l/{token}")
 def link_landing(request: Request, session: SessionDep, token: str) -> Response:
     """Check a "my order" link and offer to continue; opening it spends nothing."""
-    claims = service.inspect_link(session, token=token)
+    claims, customer_locale = service.inspect_link(session, token=token)
+    # The same rule as the order page it leads to (access.deps.CurrentCustomer sets this there).
+    request.state.customer_locale = customer_locale
     return render(
         request,
         "access/continue.html",

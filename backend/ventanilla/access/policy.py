@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timedelta
 
 from ventanilla.access.models import ShopperSession
+from ventanilla.core import typed
 from ventanilla.core.clock import as_utc
 
 # last_seen_at is written at most this often, so reading pages is not a write per request.
@@ -36,21 +37,29 @@ def touch_due(record: ShopperSession, *, now: datetime) -> bool:
     return now - as_utc(record.last_seen_at) >= TOUCH_INTERVAL
 
 
+# What a shopper types is read by one set of rules (core.typed); these name their uses here.
+
+
 def normalize_email(value: str) -> str:
-    return value.strip().lower()
+    """For comparing: 'Cliente@Bücher.example ' ~ 'cliente@xn--bcher-kva.example'."""
+    return typed.email_key(value)
 
 
 def normalize_postcode(value: str) -> str:
-    return "".join(value.split()).upper()
+    return typed.compact(value)
 
 
 def normalize_order_number(value: str) -> str:
-    return value.strip()
+    """'#20345 ', 'Nº 20345', '２０３４５' -> '20345' (case is the lookup's business)."""
+    return typed.order_number(value)
 
 
 def looks_like_email(value: str) -> bool:
-    local, at, domain = value.rpartition("@")
-    return bool(at and local and "." in domain and len(value) <= 254 and " " not in value)
+    normal = typed.email(value)
+    local, at, domain = normal.rpartition("@")
+    return bool(
+        at and local and typed.email_domain(domain) and len(normal) <= 254 and " " not in normal
+    )
 
 
 def looks_like_postcode(value: str) -> bool:
@@ -90,7 +99,7 @@ def email_proof(record: ShopperSession, *, now: datetime) -> str | None:
 
 def normalize_code(value: str) -> str:
     """What a shopper types: spaces and dashes between digits are fine ('123 456')."""
-    return "".join(c for c in value if c not in " -\t")
+    return "".join(c for c in typed.text(value) if c not in " -")
 
 
 def code_is_well_formed(value: str) -> bool:

@@ -51,11 +51,13 @@ def customer_by_id(session: Session, customer_id: int) -> Customer | None:
     return session.get(Customer, customer_id)
 
 
-def shipping_postcode(session: Session, order_id: int) -> str | None:
-    stmt = select(OrderAddress.postcode).where(
+def shipping_postcode(session: Session, order_id: int) -> tuple[str, str] | None:
+    """(postcode, country) of the order's delivery address."""
+    stmt = select(OrderAddress.postcode, OrderAddress.country).where(
         OrderAddress.order_id == order_id, OrderAddress.kind == "shipping"
     )
-    return session.exec(stmt).first()
+    row = session.exec(stmt).first()
+    return (row[0], row[1]) if row else None
 
 
 def add_session(session: Session, record: ShopperSession) -> None:

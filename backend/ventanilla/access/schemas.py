@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from ventanilla.access import policy
+from ventanilla.core import typed
 from ventanilla.core.i18n import N_
 
 
@@ -58,9 +59,9 @@ class FindForm:
     @classmethod
     def parse(cls, *, order_number: str, email: str, postcode: str) -> FindForm:
         form = cls(
-            order_number.strip()[:MAX_FIELD],
-            email.strip()[:MAX_FIELD],
-            postcode.strip()[:MAX_FIELD],
+            policy.normalize_order_number(order_number[: MAX_FIELD * 4])[:MAX_FIELD],
+            typed.text(email[: MAX_FIELD * 4])[:MAX_FIELD],
+            typed.text(postcode[: MAX_FIELD * 4])[:MAX_FIELD],
         )
         if not form.order_number:
             form.errors["order_number"] = N_("Enter your order number.")

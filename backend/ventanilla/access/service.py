@@ -28,6 +28,7 @@ from ventanilla.config import Settings, get_settings
 from ventanilla.core import clock, i18n, ratelimit
 from ventanilla.core.actors import Actor
 from ventanilla.customers.models import Customer
+from ventanilla.orders import address_rules
 from ventanilla.orders import repository as orders_repository
 from ventanilla.orders.models import Order
 from ventanilla.outbox import service as outbox_service
@@ -125,7 +126,7 @@ def _verified(session: Session, token: str) -> tuple[tokens.LinkClaims, Order, C
         claims = tokens.check(
             unverified,
             # An unknown order, another customer's email, a tampered token: all just "invalid".
-            email=policy.normalize_email(customer.email) if customer else None,
+            email=customer.email if customer else None,  # the documented scheme (tokens)
             secret=_link_secret(get_settings()),
             now=clock.now(),
         )
@@ -148,15 +149,16 @@ def _refusal(session: Session, claims: tokens.LinkClaims, order: Order) -> LinkR
     return LinkSpent(order_number=claims.order_number)
 
 
-def inspect_link(session: Session, *, token: str) -> tokens.LinkClaims:
-    """Check a link without spending it (mail scanners open links too)."""
-    claims, order, _customer = _verified(session, token)
+def inspect_link(session: Session, *, token: str) -> tuple[tokens.LinkClaims, str | None]:
+    """Check a link without spending it (mail scanners open links too); (claims, the customer's
+    language, so the link page speaks the language the order page will)."""
+    claims, order, customer = _verified(session, token)
     used = repository.link_use(session, claims.jti)
     if used is not None and (
         used.order_id != order.id or used.revoked_at is not None or used.uses >= claims.max_uses
     ):
         raise _refusal(session, claims, order)
-    return claims
+    return claims, customer.locale
 
 
 def open_link(session: Session, *, token: str, previous_session: str | None = None) -> OpenedLink:
@@ -227,10 +229,10 @@ def _matches(
 ) -> bool:
     if email and _same(policy.normalize_email(customer.email), policy.normalize_email(email)):
         return True
-    if postcode:
-        stored = repository.shipping_postcode(session, order.id or 0)
-        if stored and _same(policy.normalize_postcode(stored), policy.normalize_postcode(postcode)):
-            return True
+    if postcode and (stored := repository.shipping_postcode(session, order.id or 0)):
+        # Read by the address rules of the order's country (8001 ~ 08001).
+        key = address_rules.postcode_key
+        return _same(key(stored[0], stored[1]), key(postcode, stored[1]))
     return False
 
 
@@ -254,9 +256,7 @@ def request_link_by_details(
         session,
         _find_limits(settings, number=number, email=email, postcode=postcode, client_ip=client_ip),
     )
-    order = orders_repository.get_by_number(session, number)
-    if order is None and number.upper() != number:
-        order = orders_repository.get_by_number(session, number.upper())
+    order = orders_repository.find_by_typed_number(session, number)
     customer = repository.customer_by_id(session, order.customer_id) if order else None
     if order is None or customer is None:
         return

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ventanilla.addresses.validation import Problem
 from ventanilla.core.errors import FieldErrors, Forbidden
+from ventanilla.orders.address_rules import Problem
 
 
 class VerificationRequired(Forbidden):

@@ -1,16 +1,17 @@
-"""The shopper's "change the delivery address" pages, with the emailed-code step when needed.
+"""The shopper's "change the delivery address" page, with the emailed code asked for in place.
 
-GET  /orders/{number}/address          the form, prefilled (or why it cannot change now)
-POST /orders/{number}/address          save: 303 to the order page; 422 the form again; 403 the
-                                       code step (the typed address travels in hidden fields);
-                                       409 the reason and a way back
-POST /orders/{number}/address/code     email a code, then ask for it
-GET  /orders/{number}/address/verify   ask for the code
-POST /orders/{number}/address/verify   check it; back to the form with what was typed
+GET  /orders/{number}/address   the form, prefilled (or why it cannot change now)
+POST /orders/{number}/address   save: 303 to the order page (HTMX: HX-Redirect); 422 the form
+                                with messages; without a recent proof of access to the order's
+                                email, a code is emailed and the same form asks for it (the typed
+                                address stays in the fields); posting it with the right code
+                                saves at once; `action=resend` emails a new one; 409 the reason
+                                and a way back. HTMX requests get the form's card block only.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -18,24 +19,27 @@ from babel import Locale
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict
+from sqlmodel import Session
 from starlette.responses import Response
 
 from ventanilla.access import policy as access_policy
 from ventanilla.access import service as access_service
 from ventanilla.access.deps import CurrentCustomer, CurrentShopperSession, OwnedOrder, ShopperActor
+from ventanilla.access.models import ShopperSession
 from ventanilla.addresses import service
 from ventanilla.addresses.exceptions import AddressInvalid, VerificationRequired
-from ventanilla.addresses.validation import EU_COUNTRIES, Problem, clean_text
-from ventanilla.core import clock, i18n
+from ventanilla.core import clock, collation, i18n
 from ventanilla.core.deps import SessionDep
 from ventanilla.core.errors import AppError
 from ventanilla.core.fields import known_countries
-from ventanilla.core.handlers import refusal_response
+from ventanilla.core.handlers import is_htmx, refusal_response
 from ventanilla.core.i18n import N_
 from ventanilla.core.templating import render
 from ventanilla.customers.models import Customer
+from ventanilla.orders.address_rules import EU_COUNTRIES, Problem, clean_text
 from ventanilla.orders.addresses import FIELDS, Address
 from ventanilla.orders.exceptions import ChangeInProgress, ChangeNotAllowed, OrderChanged
+from ventanilla.orders.models import Order
 from ventanilla.portal.urls import order_url
 
 router = APIRouter(include_in_schema=False)
@@ -65,8 +69,8 @@ class AddressForm(BaseModel):
     country: str = ""
     phone: str = ""
     version: str = ""
-    code: str = ""
-    carried: str = ""  # "1" when the typed address travels along (the code step)
+    code: str = ""  # the emailed code, typed in the code step
+    action: str = ""  # "resend": email a new code
 
     def address(self) -> dict[str, str]:
         return {name: clean_text(getattr(self, name))[:500] for name in FIELDS}
@@ -80,9 +84,14 @@ FormFields = Annotated[AddressForm, Form()]
 
 
 def _values(address: Address | None) -> dict[str, str]:
+    """The form prefilled with `address`; a Spanish province is left empty: it is filled in from
+    the postcode, and a stale one would refuse a new postcode the shopper just typed."""
     if address is None:
         return {name: "" for name in FIELDS}
-    return {name: value or "" for name, value in address.as_dict().items()}
+    values = {name: value or "" for name, value in address.as_dict().items()}
+    if address.country == "ES":
+        values["region"] = ""
+    return values
 
 
 def _countries(current: str) -> list[tuple[str, str]]:
@@ -92,7 +101,8 @@ def _countries(current: str) -> list[tuple[str, str]]:
     current = current.upper()
     if current in known_countries():
         codes.add(current)
-    ordered = sorted(codes - {"ES"}, key=lambda c: str(names.get(c, c)))
+    locale = i18n.current_locale.get()
+    ordered = sorted(codes - {"ES"}, key=lambda c: collation.sort_key(str(names.get(c, c)), locale))
     return [(code, str(names.get(code, code))) for code in ["ES", *ordered]]
 
 
@@ -171,10 +181,23 @@ def change_address(
     actor: ShopperActor,
     fields: FormFields,
 ) -> Response:
-    """Save the new delivery address and go back to the order page."""
+    """Save the new delivery address and go back to the order page.
+
+    Without a recent proof of access to the order's email, the code is emailed at once and asked
+    for in place (the form keeps what was typed); the right code saves the address in the same
+    post. HTMX requests get the form's card back, or HX-Redirect to the order page when saved.
+    """
     values = fields.address()
     version = fields.version_number()
     needs_code = access_policy.email_proof(record, now=clock.now()) is None
+    step = partial(_form, request, customer=customer, number=order.number, values=values)
+    step = partial(step, version=version, needs_code=needs_code)
+    if fields.action == "resend":
+        return step(code_step=True, sent=_send_code(request, session, record, customer, order))
+    if fields.code.strip():
+        error = _check_code(session, record, customer, order, fields.code)
+        if error is not None:
+            return step(code_step=True, code_error=error, status_code=422)
     try:
         result = service.change_delivery_address(
             session,
@@ -186,135 +209,86 @@ def change_address(
             data=values,
         )
     except AddressInvalid as exc:
-        context = _context(
-            request,
-            customer=customer,
-            number=order.number,
-            values=exc.values,
-            version=version,
-            needs_code=needs_code,
-            errors={name: _message(p) for name, p in exc.problems.items()},
-        )
-        return render(request, "addresses/form.html", context, status_code=422)
-    except VerificationRequired as exc:
-        context = _context(
-            request,
-            customer=customer,
-            number=order.number,
-            values=values,
-            version=version,
-            needs_code=True,
-        )
-        return render(request, "addresses/code.html", context, status_code=exc.status_code)
+        errors = {name: _message(p) for name, p in exc.problems.items()}
+        return step(values=exc.values, errors=errors, code_step=needs_code and bool(fields.code))
+    except VerificationRequired:
+        return step(code_step=True, sent=_send_code(request, session, record, customer, order))
     except (ChangeNotAllowed, OrderChanged, ChangeInProgress) as exc:
         return _refused(request, customer, order.number, exc)
     if not result.changed:
-        context = _context(
-            request,
-            customer=customer,
-            number=result.number,
-            values=_values(result.address),
-            version=result.version,
-            needs_code=needs_code,
-            notice=N_("That already is the delivery address of this order. Nothing was changed."),
-        )
-        return render(request, "addresses/form.html", context)
+        notice = N_("That already is the delivery address of this order. Nothing was changed.")
+        return step(values=_values(result.address), version=result.version, notice=notice)
     target = f"/orders/{quote(result.number, safe='')}?changed={SAVED}"
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)
 
 
-@router.post("/orders/{number}/address/code")
-def send_code(
+def _form(
     request: Request,
-    session: SessionDep,
-    customer: CurrentCustomer,
-    order: OwnedOrder,
-    record: CurrentShopperSession,
-    fields: FormFields,
+    *,
+    customer: Customer,
+    number: str,
+    values: dict[str, str],
+    version: int,
+    needs_code: bool,
+    code_step: bool = False,
+    sent: access_service.SentCode | None = None,
+    status_code: int | None = None,
+    **extra: Any,
 ) -> Response:
-    """Email a one-time code to the order's address, then ask for it."""
-    sent = access_service.send_access_code(
+    """The address form again: with messages, or with the code step in place of its button."""
+    context = _context(
+        request,
+        customer=customer,
+        number=number,
+        values=values,
+        version=version,
+        needs_code=needs_code or code_step,
+        code_step=code_step,
+        sent_to=sent.sent_to if sent else None,
+        minutes=int(access_policy.CODE_TTL.total_seconds() // 60),
+        **extra,
+    )
+    if status_code is None:
+        status_code = 422 if extra.get("errors") else 200
+    block = "card" if is_htmx(request) else None
+    return render(request, "addresses/form.html", context, status_code=status_code, block=block)
+
+
+def _send_code(
+    request: Request,
+    session: Session,
+    record: ShopperSession,
+    customer: Customer,
+    order: Order,
+) -> access_service.SentCode:
+    return access_service.send_access_code(
         session,
         shopper_session=record,
         customer=customer,
         order_id=order.id,
         locale=request.state.locale,  # the language this shopper is using (CurrentCustomer)
     )
-    context = _context(
-        request,
-        customer=customer,
-        number=order.number,
-        values=fields.address(),
-        version=fields.version_number(),
-        needs_code=True,
-        carried=fields.carried == "1",
-        sent_to=sent.sent_to,
-        minutes=int(access_policy.CODE_TTL.total_seconds() // 60),
-    )
-    return render(request, "addresses/verify.html", context)
 
 
-@router.get("/orders/{number}/address/verify")
-def verify_page(request: Request, customer: CurrentCustomer, order: OwnedOrder) -> Response:
-    """Ask for the code from the email."""
-    context = _context(
-        request,
-        customer=customer,
-        number=order.number,
-        values=_values(None),
-        version=0,
-        needs_code=True,
-        carried=False,
-    )
-    return render(request, "addresses/verify.html", context)
+def _check_code(
+    session: Session, record: ShopperSession, customer: Customer, order: Order, code: str
+) -> str | None:
+    """None when the code is right (the session is now verified), else the message to show.
 
-
-@router.post("/orders/{number}/address/verify")
-def verify_code(
-    request: Request,
-    session: SessionDep,
-    customer: CurrentCustomer,
-    order: OwnedOrder,
-    record: CurrentShopperSession,
-    fields: FormFields,
-) -> Response:
-    """Check the code; right, and it is back to the form with the address as typed."""
+    No exception on a wrong code: the try must be committed, or the 5-try limit would mean
+    nothing."""
     check = access_service.verify_access_code(
-        session, shopper_session=record, customer=customer, code=fields.code, order_id=order.id
+        session, shopper_session=record, customer=customer, code=code, order_id=order.id
     )
-    carried = fields.carried == "1"
-    if not check.ok:
-        # No exception: the wrong try must be committed, or the 5-try limit would mean nothing.
-        if check.reason == "code_invalid":
-            error = i18n.ngettext(
-                "That code is not right. You can try %(num)s more time.",
-                "That code is not right. You can try %(num)s more times.",
-                check.attempts_left,
-            )
-        else:
-            msgid = CODE_MESSAGES.get(check.reason or "", CODE_MESSAGES["code_format"])
-            error = i18n.gettext(msgid)
-        context = _context(
-            request,
-            customer=customer,
-            number=order.number,
-            values=fields.address(),
-            version=fields.version_number(),
-            needs_code=True,
-            carried=carried,
-            code_error=error,
-            ask_again=check.reason != "code_invalid" and check.reason != "code_format",
+    if check.ok:
+        return None
+    if check.reason == "code_invalid":
+        return i18n.ngettext(
+            "That code is not right. You can try %(num)s more time.",
+            "That code is not right. You can try %(num)s more times.",
+            check.attempts_left,
         )
-        return render(request, "addresses/verify.html", context, status_code=422)
-    if not carried:
-        return RedirectResponse(order_url(order.number) + "/address", status_code=303)
-    context = _context(
-        request,
-        customer=customer,
-        number=order.number,
-        values=fields.address(),
-        version=fields.version_number(),
-        needs_code=False,
-        notice=N_("Thank you, that is you. Check the new address and save it."),
-    )
-    return render(request, "addresses/form.html", context)
+    msgid = CODE_MESSAGES.get(check.reason or "", CODE_MESSAGES["code_format"])
+    return i18n.gettext(msgid)

@@ -18,9 +18,8 @@ from sqlmodel import Session
 
 from ventanilla.access import policy as access_policy
 from ventanilla.access.models import ShopperSession
-from ventanilla.addresses import emails
+from ventanilla.addresses import emails, tax_areas
 from ventanilla.addresses.exceptions import AddressInvalid, VerificationRequired
-from ventanilla.addresses.validation import check_address
 from ventanilla.config import get_settings
 from ventanilla.core import clock
 from ventanilla.core.actors import Actor
@@ -29,8 +28,9 @@ from ventanilla.customers.models import Customer
 from ventanilla.orders import edits
 from ventanilla.orders import policy as orders_policy
 from ventanilla.orders import repository as orders_repository
+from ventanilla.orders.address_rules import check_address
 from ventanilla.orders.addresses import Address
-from ventanilla.orders.exceptions import OrderNotFound
+from ventanilla.orders.exceptions import ChangeNotAllowed, OrderNotFound
 from ventanilla.orders.models import Order, OrderAddress, OrderChange
 from ventanilla.outbox.events import EventType
 
@@ -107,11 +107,12 @@ def change_delivery_address(
         edit.expect_version(version)
         if old == new:
             return AddressChange(False, order.number, order.version, new, None)
+        tax_move = _tax_move(edit, old, new)
         proof = access_policy.email_proof(shopper_session, now=edit.now)
         if proof is None or shopper_session.customer_id != customer.id:
             raise VerificationRequired()
 
-        change = _record_change_set(edit, old=old, new=new)
+        change = _record_change_set(edit, old=old, new=new, tax_move=tax_move)
         if current is None:
             current = OrderAddress(order_id=edit.order_id, kind="shipping", **_columns(new))
             orders_repository.add_all(session, [current])
@@ -122,11 +123,35 @@ def change_delivery_address(
         # An address change is settled at once: nothing to pay or refund.
         change.decided_at = edit.now
         orders_repository.set_change_status(session, change, "confirmed")
-        _record(edit, change_id=change.id, old=old, new=new, proof=proof)
+        _record(edit, change_id=change.id, old=old, new=new, proof=proof, tax_move=tax_move)
         return AddressChange(True, order.number, order.version, new, change.id)
 
 
-def _record_change_set(edit: edits.OrderEdit, *, old: Address | None, new: Address) -> OrderChange:
+def _tax_move(edit: edits.OrderEdit, old: Address | None, new: Address) -> dict[str, Any] | None:
+    """None within one tax area; the areas and each line's new rate when the shop's policy
+    re-taxes the move; raises ChangeNotAllowed (`tax_area_changed`) otherwise."""
+    rates = get_settings().policy().tax_rates_by_area
+    decision = tax_areas.can_move_delivery(old, new, rates_by_area=rates)
+    if not decision.ok:
+        raise ChangeNotAllowed(decision)
+    if old is None or tax_areas.tax_area(old) == tax_areas.tax_area(new):
+        return None
+    before, after = tax_areas.tax_area(old), tax_areas.tax_area(new)
+    lines = orders_repository.lines(edit.session, edit.order_id)
+    plan = tax_areas.retax_plan(
+        ((line.line_no, line.tax_rate_bp) for line in lines),
+        old_area=before,
+        new_area=after,
+        rates_by_area=rates,
+    )
+    if plan is None:  # a line's rate the policy does not name: the shop must decide
+        raise ChangeNotAllowed(Decision.no(tax_areas.TAX_AREA_CHANGED, code="tax_area_changed"))
+    return {"from": before, "to": after, "lines": [line.as_dict() for line in plan]}
+
+
+def _record_change_set(
+    edit: edits.OrderEdit, *, old: Address | None, new: Address, tax_move: dict[str, Any] | None
+) -> OrderChange:
     order, actor = edit.order, edit.actor
     return orders_repository.add_change(
         edit.session,
@@ -142,15 +167,22 @@ def _record_change_set(edit: edits.OrderEdit, *, old: Address | None, new: Addre
             old_total_minor=order.total_minor,
             new_total_minor=order.total_minor,
             difference_minor=0,
-            settlement="none",
+            # Re-taxed moves: the shop re-prices the order (a new push) and settles the difference.
+            settlement="shop_to_settle" if tax_move else "none",
             new_address=new.as_dict(),
-            preview={"old_address": old.as_dict() if old else None},
+            preview={"old_address": old.as_dict() if old else None, "tax_move": tax_move},
         ),
     )
 
 
 def _record(
-    edit: edits.OrderEdit, *, change_id: int | None, old: Address | None, new: Address, proof: str
+    edit: edits.OrderEdit,
+    *,
+    change_id: int | None,
+    old: Address | None,
+    new: Address,
+    proof: str,
+    tax_move: dict[str, Any] | None,
 ) -> None:
     settings = get_settings()
     order = edit.order
@@ -182,6 +214,9 @@ def _record(
                 "address": new.as_dict(),
                 "previous_address": old.as_dict() if old else None,
                 "changed_by": edit.actor.type,
+                # Set when the delivery moved into another tax area the shop's policy allows:
+                # {"from": "ES", "to": "ES-CN", "lines": [{line_no, old_rate_bp, new_rate_bp}]}.
+                "tax_move": tax_move,
                 "changed_at": edit.now,
             },
         ),

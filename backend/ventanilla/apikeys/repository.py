@@ -20,3 +20,7 @@ def by_prefix(session: Session, prefix: str) -> list[ApiKey]:
 
 def all_keys(session: Session) -> list[ApiKey]:
     return list(session.exec(select(ApiKey).order_by(col(ApiKey.id))).all())
+
+
+def by_name(session: Session, name: str) -> list[ApiKey]:
+    return list(session.exec(select(ApiKey).where(ApiKey.name == name)).all())

@@ -72,5 +72,24 @@ def revoke_key(session: Session, *, prefix: str) -> int:
     return len(keys)
 
 
+def active_key(session: Session, key: str) -> ApiKey | None:
+    """The record of a clear key that is valid and not revoked, else None."""
+    if not key.startswith(KEY_PREFIX) or len(key) > 200:
+        return None
+    record = repository.by_hash(session, hash_key(key))
+    return record if record is not None and record.revoked_at is None else None
+
+
+def revoke_named(session: Session, *, name: str, keep_id: int | None) -> int:
+    """Revoke every active key called `name` except `keep_id`; returns how many."""
+    revoked = 0
+    for record in repository.by_name(session, name):
+        if record.id != keep_id and record.revoked_at is None:
+            record.revoked_at = clock.now()
+            revoked += 1
+    session.flush()
+    return revoked
+
+
 def list_keys(session: Session) -> list[ApiKey]:
     return repository.all_keys(session)

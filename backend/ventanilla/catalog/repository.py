@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ventanilla.catalog.models import Product
+from ventanilla.core import collation, i18n
 from ventanilla.core.fields import storable
 
 
@@ -87,12 +88,21 @@ def _expire(session: Session, product_id: int) -> None:
             session.expire(obj, ["stock_on_hand"])
 
 
-def in_stock(session: Session, *, currency: str, limit: int = 100) -> list[Product]:
-    """Products that can be sold now in `currency`, by name (the "add a product" list)."""
-    stmt = (
-        select(Product)
-        .where(Product.currency == currency, col(Product.stock_on_hand) > 0)
-        .order_by(col(Product.name), col(Product.sku))
-        .limit(limit)
-    )
-    return list(session.exec(stmt).all())
+def in_stock(
+    session: Session, *, currency: str, limit: int = 100, locale: str | None = None
+) -> list[Product]:
+    """Products that can be sold now in `currency`, by name as a reader of `locale` (default:
+    the request's language) sorts them (`core.collation`: "Ábaco" before "Xilófono"), at most
+    `limit`. Two statements: the names of all candidates, then the chosen rows."""
+    names = session.exec(
+        select(Product.id, Product.name, Product.sku).where(
+            Product.currency == currency, col(Product.stock_on_hand) > 0
+        )
+    ).all()
+    reader = locale or i18n.current_locale.get()
+    ordered = sorted(names, key=lambda row: (collation.sort_key(row[1], reader), row[2]))
+    chosen = [row[0] for row in ordered[:limit]]
+    if not chosen:
+        return []
+    rows = {p.id: p for p in session.exec(select(Product).where(col(Product.id).in_(chosen)))}
+    return [rows[product_id] for product_id in chosen if product_id in rows]

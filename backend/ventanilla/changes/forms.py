@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 
 from ventanilla.changes import amounts
 from ventanilla.changes.exceptions import AmendmentInvalid
-from ventanilla.core import i18n
+from ventanilla.core import i18n, typed
 from ventanilla.core.fields import INT32_MAX
 from ventanilla.core.i18n import N_
 
@@ -39,7 +39,8 @@ class ParsedForm:
 
 
 def parse_int(text: str) -> int | None:
-    text = text.strip()
+    """A whole number as typed ('２', ' 3 '; `core.typed.text`), None if it is not one."""
+    text = typed.text(text).replace(" ", "")
     if text.startswith(("-", "+")):
         sign, digits = text[0], text[1:]
     else:
@@ -68,7 +69,7 @@ def parse_items_form(form: FormData) -> ParsedForm:
             continue
         parsed.actions.append(amounts.SetQuantity(line_no=line_no, quantity=quantity))
         parsed.fields.append(f"qty_{line_no}")
-    sku = values.get("add_sku", "").strip()
+    sku = typed.text(values.get("add_sku", ""))
     if sku:
         quantity = parse_int(values.get("add_quantity", "") or "1")
         if quantity is None:

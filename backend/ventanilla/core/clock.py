@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 _frozen: datetime | None = None
 
@@ -47,3 +49,37 @@ def in_zone(value: datetime, zone: tzinfo) -> datetime:
         return utc.astimezone(zone)
     except OverflowError:
         return utc
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def shop_zone() -> ZoneInfo:
+    """The shop's time zone (`VENTANILLA_TIMEZONE`, an IANA name such as Europe/Madrid)."""
+    from ventanilla.config import get_settings  # config is below everything; read at call time
+
+    return _zone(get_settings().timezone)
+
+
+def shop_local(value: datetime) -> datetime:
+    """A stored instant as the shop's wall-clock time, with that moment's UTC offset.
+
+    The one rule for every date and time shown (pages, `<time datetime>`, emails): naive values
+    are UTC (how SQLite returns them); daylight-saving changes follow the IANA database; at the
+    calendar's edges it stays in UTC (`in_zone`).
+    """
+    return in_zone(value, shop_zone())
+
+
+def shop_date(value: date | datetime) -> date:
+    """The shop's calendar day of an instant (a `date` is already a day and is kept)."""
+    if isinstance(value, datetime):
+        return shop_local(value).date()
+    return value
+
+
+def end_of_shop_day(day: date) -> datetime:
+    """The last second of `day` in the shop's time zone, in UTC (for ordering dated events)."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=shop_zone()).astimezone(UTC)

@@ -18,8 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ventanilla.config import ROOT, get_settings
-from ventanilla.core import i18n
-from ventanilla.core.clock import in_zone
+from ventanilla.core import clock, i18n
 from ventanilla.core.money import format_money
 
 TEMPLATES_DIR = ROOT / "frontend" / "templates"
@@ -50,8 +49,9 @@ def _money(amount_minor: int, currency: str) -> str:
 
 
 def local_time(value: datetime) -> datetime:
-    """`value` in the shop's time zone (UTC where that time does not exist: `clock.in_zone`)."""
-    return in_zone(value, _zone(get_settings().timezone))
+    """`value` in the shop's time zone: the one rule, `clock.shop_local` (UTC where that time
+    does not exist: `clock.in_zone`)."""
+    return clock.shop_local(value)
 
 
 def _datetime(value: datetime | None, fmt: str = "medium") -> str:
@@ -64,9 +64,18 @@ def _datetime(value: datetime | None, fmt: str = "medium") -> str:
 def _date(value: date | datetime | None, fmt: str = "long") -> str:
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        value = local_time(value).date()
-    return str(format_date(value, fmt, locale=_babel_locale(i18n.current_locale.get())))
+    day = clock.shop_date(value)
+    return str(format_date(day, fmt, locale=_babel_locale(i18n.current_locale.get())))
+
+
+def _iso_datetime(value: datetime | None) -> str:
+    """For `<time datetime>`: the shop's wall-clock time with its offset (same day as shown)."""
+    return "" if value is None else clock.shop_local(value).isoformat(timespec="minutes")
+
+
+def _iso_date(value: date | datetime | None) -> str:
+    """For `<time datetime>` of a date: the shop's calendar day, as the text shows it."""
+    return "" if value is None else clock.shop_date(value).isoformat()
 
 
 @lru_cache
@@ -91,6 +100,8 @@ def templates() -> Jinja2Blocks:
     env.filters["money"] = _money
     env.filters["datetime"] = _datetime
     env.filters["date"] = _date
+    env.filters["iso_datetime"] = _iso_datetime
+    env.filters["iso_date"] = _iso_date
     env.globals["supported_locales"] = i18n.SUPPORTED
     return t
 

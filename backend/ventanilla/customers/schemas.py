@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
 
+from ventanilla.config import get_settings
+from ventanilla.core import typed
 from ventanilla.core.fields import LocaleTag, StrictModel
 
 # Deliberately loose: the shop already took the address; we only refuse what cannot be one.
@@ -19,10 +21,21 @@ def normalize_email(value: str) -> str:
 
 
 def _email(value: str) -> str:
+    """Lower case, the domain in IDNA (`cliente@bücher.example` -> `cliente@xn--bcher-kva.example`);
+    a non-ASCII local part only when the mail server offers SMTPUTF8 (`smtp_utf8`)."""
     value = normalize_email(value)
     if not _EMAIL.match(value):
         raise ValueError("is not an email address")
-    return value
+    local, _at, domain = value.rpartition("@")
+    encoded = typed.email_domain(domain)
+    if encoded is None:
+        raise ValueError("has a domain that cannot be an internet domain name")
+    if not local.isascii() and not get_settings().smtp_utf8:
+        raise ValueError(
+            "has non-ASCII characters before the @, which our mail server cannot deliver "
+            "(it does not offer SMTPUTF8); ask the customer for another address"
+        )
+    return f"{local}@{encoded}"
 
 
 Email = Annotated[

@@ -6,7 +6,7 @@
   in the page's language), the canonical form of an order hashes it.
 - `AddressCreate`: what the shop pushes with an order (strict: it is the shop's own data).
 - `AddressUpdate`: what a shopper sends to change the delivery address (generous lengths: the
-  rules in `addresses.validation` answer with a message per field instead).
+  rules in `orders.address_rules` answer with a message per field instead).
 - `AddressRead`: what every API answers.
 - The HTML form (`addresses.pages.AddressForm`) posts the same FIELDS, all optional, so a
   half-filled form comes back with messages instead of a 422 page.

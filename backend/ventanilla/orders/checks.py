@@ -6,6 +6,8 @@ from __future__ import annotations
 from ventanilla.catalog.models import Product
 from ventanilla.core.errors import FieldErrors
 from ventanilla.core.fields import INT32_MAX
+from ventanilla.orders.address_rules import check_address
+from ventanilla.orders.addresses import AddressCreate
 from ventanilla.orders.schemas import OrderCreate
 
 
@@ -59,3 +61,29 @@ def check_order(data: OrderCreate, products: dict[str, Product]) -> None:
         )
     if errors:
         raise FieldErrors(errors)
+
+
+def normalised_addresses(data: OrderCreate) -> OrderCreate:
+    """The push with its addresses read by the shopper's rules (`orders.address_rules`).
+
+    ES `8001` becomes `08001`, spaces and Unicode forms are tidied, a Spanish province is filled
+    in from the postcode or must match it, phones become E.164. Any country the shop delivers to
+    is accepted (the shopper's form only offers the EU). Raises FieldErrors (422) with one error
+    per field (`loc` body.shipping_address.postcode, `type` the rule's kind, e.g.
+    `region_mismatch`) and writes nothing.
+    """
+    errors: list[tuple[tuple[str | int, ...], str, str]] = []
+    update: dict[str, AddressCreate] = {}
+    for name in ("shipping_address", "billing_address"):
+        pushed = getattr(data, name)
+        if pushed is None:
+            continue
+        checked = check_address(pushed.model_dump(), also_allow=[pushed.country])
+        if checked.address is None:
+            for field_name, problem in checked.errors.items():
+                errors.append((("body", name, field_name), problem.text(), problem.kind))
+            continue
+        update[name] = AddressCreate(**checked.address.as_dict())
+    if errors:
+        raise FieldErrors(errors)
+    return data.model_copy(update=update)

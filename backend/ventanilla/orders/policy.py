@@ -4,7 +4,6 @@ whether a shopper (or an agent for them) may still edit it."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from ventanilla.config import ShopPolicy, get_settings
 from ventanilla.core import clock
@@ -89,14 +88,18 @@ def is_stale(current_status_at: datetime, event_at: datetime) -> bool:
 # them from here). The decision's code is the JSON `code` on every route that refuses an edit.
 EDIT_REFUSALS = {
     "cancelled": N_("The order is cancelled."),
+    # No promise of what the portal cannot do yet (returns): the shop is who can help.
     "packing_started": N_(
-        "The warehouse started packing your order; you can return items after delivery."
+        "The warehouse started packing your order, so it can no longer be changed here. "
+        "For anything else, please contact the shop."
     ),
     "packing_started_at": N_(
-        "The warehouse started packing your order at %(time)s; you can return items after delivery."
+        "The warehouse started packing your order at %(time)s, so it can no longer be changed "
+        "here. For anything else, please contact the shop."
     ),
     "already_shipped": N_(
-        "Your order has already left the warehouse; you can return items after delivery."
+        "Your order has already left the warehouse, so it can no longer be changed here. "
+        "For anything else, please contact the shop."
     ),
     # Code `already_shipped` too (stable JSON code); said for an order already delivered.
     "delivered": N_("Your order has been delivered, so it can no longer be changed."),
@@ -119,8 +122,7 @@ def _no(code: str) -> Decision:
 
 def _shop_time(at: datetime, now: datetime) -> str:
     """10:42 today, 20/11 10:42 before: in the shop's time zone, readable in es and en."""
-    tz = ZoneInfo(get_settings().timezone)
-    local, today = clock.in_zone(at, tz), clock.in_zone(now, tz)
+    local, today = clock.shop_local(at), clock.shop_local(now)
     return local.strftime("%H:%M" if local.date() == today.date() else "%d/%m %H:%M")
 
 

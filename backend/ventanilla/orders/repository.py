@@ -34,6 +34,21 @@ def get_by_number(session: Session, number: str, *, for_update: bool = False) ->
     return session.exec(stmt).first()
 
 
+def find_by_typed_number(session: Session, typed: str) -> Order | None:
+    """The order a shopper means by `typed` (already `core.typed.order_number`): the exact number,
+    else the one number that differs from it only in letter case (all upper or all lower). When
+    the shop's numbers differ by case alone (`ab1` and `AB1`), nothing but the exact one is found.
+    Indexed lookups only (no `lower(number)` scan)."""
+    exact = get_by_number(session, typed)
+    if exact is not None or not storable(typed):
+        return exact
+    variants = {typed.upper(), typed.lower()} - {typed}
+    if not variants:
+        return None
+    rows = session.exec(select(Order).where(col(Order.number).in_(variants)).limit(2)).all()
+    return rows[0] if len(rows) == 1 else None
+
+
 def customer_orders(customer_id: int) -> SelectOfScalar[Order]:
     """The only statement shopper-facing code may start from."""
     return select(Order).where(Order.customer_id == customer_id)

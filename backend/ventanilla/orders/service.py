@@ -17,7 +17,7 @@ from ventanilla.core.errors import AppError, FieldErrors
 from ventanilla.customers import service as customers_service
 from ventanilla.customers.models import Customer
 from ventanilla.orders import canonical, discounts, policy, repository
-from ventanilla.orders.checks import check_order
+from ventanilla.orders.checks import check_order, normalised_addresses
 from ventanilla.orders.exceptions import (
     AlreadyClaimed,
     IllegalTransition,
@@ -88,7 +88,11 @@ def get_order(session: Session, *, number: str) -> OrderView:
 
 
 def put_order(session: Session, *, actor: Actor, number: str, data: OrderCreate) -> OrderWrite:
-    """Create or update an order from the shop's whole view of it; the same push is a no-op."""
+    """Create or update an order from the shop's whole view of it; the same push is a no-op.
+
+    Addresses are normalised by the shopper's rules first (`checks.normalised_addresses`).
+    """
+    data = normalised_addresses(data)
     wanted = canonical.canonical(data)
     digest = canonical.digest(wanted)
     products = catalog_service.products_by_sku(session, (line.sku for line in data.lines))

@@ -48,7 +48,14 @@ def signed_headers(*, secret: str, message_id: str, body: str) -> dict[str, str]
     }
 
 
-_FAILURES = (httpx.HTTPError, targets.BlockedAddress, targets.Unresolvable, OSError, ValueError)
+_FAILURES = (
+    httpx.HTTPError,
+    httpx.InvalidURL,  # not an HTTPError: a URL httpx cannot send to (an odd host notation)
+    targets.BlockedAddress,
+    targets.Unresolvable,
+    OSError,
+    ValueError,
+)
 # Every error the delivery log can show.
 ERRORS = (
     "blocked_address",  # the name resolves to a non-public address (targets.is_blocked)

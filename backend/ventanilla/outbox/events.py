@@ -28,6 +28,7 @@ class EventType(StrEnum):
     LINK_REQUESTED = "link.requested"
     INVOICE_FULL_REQUESTED = "invoice.full_requested"
     CREDIT_NOTE_REQUESTED = "credit_note.requested"
+    EMAIL_UNDELIVERABLE = "email.undeliverable"
     PING = "ping"
 
 
@@ -57,6 +58,8 @@ EVENT_DESCRIPTIONS: dict[str, str] = {
     "simplified one (legal name, tax id, address); push it like any other invoice.",
     EventType.CREDIT_NOTE_REQUESTED: "A refund or price reduction needs a credit note "
     "(factura rectificativa); push it back with kind credit_note.",
+    EventType.EMAIL_UNDELIVERABLE: "An email to a customer will not arrive: the mail server "
+    "refused it for good (5xx), or retries ran out; `data` has to, subject and error.",
     EventType.PING: "A test event sent on request (POST /webhooks/{id}/ping).",
 }
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ventanilla.config import Settings
+from ventanilla.core import typed
 
 log = logging.getLogger("ventanilla.outbox")
 
@@ -38,7 +39,7 @@ def build_email(
         email["Message-ID"] = message_id_header(message_id, settings.mail_from)
         email["Date"] = format_datetime(created_at)
         email["From"] = settings.mail_from
-        email["To"] = payload["to"]
+        email["To"] = _recipient(payload["to"], settings)
         email["Subject"] = payload["subject"]
         # Out-of-office replies and the like must not answer a transactional email.
         email["Auto-Submitted"] = "auto-generated"
@@ -48,6 +49,16 @@ def build_email(
     except (KeyError, TypeError, ValueError) as exc:
         raise PermanentSendError(f"malformed email: {exc}") from exc
     return email
+
+
+def _recipient(to: str, settings: Settings) -> str:
+    """The address as SMTP carries it: the domain in IDNA (never an RFC 2047 encoded word, which
+    no server can route); a non-ASCII local part only with SMTPUTF8, else permanently refused."""
+    address = typed.email(to)
+    local = address.rpartition("@")[0]
+    if not local.isascii() and not settings.smtp_utf8:
+        raise PermanentSendError(f"{to!r} needs SMTPUTF8, which the mail server does not offer")
+    return address
 
 
 class Mailer:
@@ -116,7 +127,13 @@ class Mailer:
                 raise PermanentSendError(error) from exc
             raise SendError(error) from exc
         except smtplib.SMTPResponseException as exc:
-            raise SendError(f"SMTP {exc.smtp_code}: {_describe(exc)}") from exc
+            # 5xx is a permanent refusal (RFC 5321 4.2.1): retrying for two days cannot help.
+            error = f"SMTP {exc.smtp_code}: {_describe(exc)}"
+            if 500 <= exc.smtp_code < 600:
+                raise PermanentSendError(error) from exc
+            raise SendError(error) from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            raise PermanentSendError(f"the mail server does not offer SMTPUTF8: {exc}") from exc
         except (OSError, smtplib.SMTPException) as exc:
             self._drop()  # the connection is in an unknown state: reconnect for the next one
             raise SendError(f"SMTP error: {_describe(exc)}") from exc

@@ -25,12 +25,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlmodel import Session
 
 from ventanilla.config import Settings, get_settings
 from ventanilla.core import clock
 from ventanilla.db import session_scope
-from ventanilla.outbox import delivery, mail, policy, repository
-from ventanilla.outbox.models import WebhookDelivery
+from ventanilla.outbox import delivery, mail, policy, repository, service
+from ventanilla.outbox.events import EventType
+from ventanilla.outbox.models import OutboxMessage, WebhookDelivery
 
 log = logging.getLogger("ventanilla.outbox")
 
@@ -165,6 +167,22 @@ def _send_webhook(client: httpx.Client, message: Claimed) -> Result:
     )
 
 
+def _tell_shop_undeliverable(session: Session, message: OutboxMessage) -> None:
+    """The shop hears of an email that will not arrive (a webhook in the same transaction), so it
+    can reach the customer another way; the row stays `dead` in the outbox."""
+    service.emit_event(
+        session,
+        type=EventType.EMAIL_UNDELIVERABLE,
+        data={
+            "message_id": message.id,
+            "to": message.payload.get("to"),
+            "subject": message.payload.get("subject"),
+            "error": message.last_error,
+            "attempts": message.attempts,
+        },
+    )
+
+
 def _record(
     claimed: Claimed, result: Result, started: datetime, now: datetime | None, settings: Settings
 ) -> None:
@@ -188,6 +206,8 @@ def _record(
             )
             if result.permanent or exhausted:
                 message.status = "dead"
+                if message.kind == "email":
+                    _tell_shop_undeliverable(session, message)
                 log.error(
                     "outbox %s %s dead after %d attempt(s): %s",
                     message.kind,

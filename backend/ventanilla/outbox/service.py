@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from ventanilla.activity import service as activity_service
 from ventanilla.config import get_settings
-from ventanilla.core import clock
+from ventanilla.core import clock, typed
 from ventanilla.core.actors import Actor
 from ventanilla.core.errors import FieldErrors
 from ventanilla.outbox import policy, repository, targets
@@ -51,10 +51,11 @@ def enqueue_email(
     session: Session, *, to: str, subject: str, text: str, html: str | None = None
 ) -> OutboxMessage:
     """Queue an email; the worker sends it after commit."""
-    to = to.strip()
-    # A header with a line break would be refused at send time, over and over: refuse it now.
+    # A header with a line break would be refused at send time, over and over: refuse it now
+    # (before normalising, which would glue the lines together).
     if "@" not in to or any(ch in to for ch in "\r\n"):
         raise ValueError(f"not an email address: {to!r}")
+    to = typed.email(to)  # the domain in IDNA, as it will be sent
     message = OutboxMessage(
         id=new_message_id(),
         kind="email",

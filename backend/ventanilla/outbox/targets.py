@@ -70,8 +70,11 @@ def is_blocked(address: IPAddress) -> bool:
 
 def literal_address(host: str) -> IPAddress | None:
     """The address `host` names when it is an IP literal in any notation the resolver accepts
-    (dotted, decimal, octal, hex, short forms, IPv6 with or without brackets), else None."""
+    (dotted, decimal, octal, hex, short forms, IPv6 with or without brackets, with or without a
+    trailing root dot: `169.254.169.254.` is that address to the resolver), else None."""
     text = host.strip("[]")
+    if text.endswith(".") and not text.endswith(".."):
+        text = text[:-1]
     try:
         return ipaddress.ip_address(text)
     except ValueError:

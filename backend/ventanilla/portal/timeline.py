@@ -6,12 +6,13 @@ Also the labels of statuses and carrier events that the order page shows elsewhe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ventanilla.activity.models import Activity
+from ventanilla.core import clock
 from ventanilla.core.i18n import N_
 from ventanilla.portal import actions
 
@@ -56,6 +57,7 @@ ACTIVITY_LABELS = {
     "invoice.stored": N_("Invoice %(number)s issued"),
     "credit_note.issued": N_("Credit note %(number)s issued"),
 }
+INVOICE_KINDS = frozenset({"invoice.issued", "invoice.created", "invoice.stored"})
 GENERIC_ACTIVITY = N_("Update on your order")
 # Bookkeeping the shopper has no use for (logins, links sent, deliveries to the shop's systems).
 HIDDEN_ACTIVITY_PREFIXES = ("access.", "link.", "links.", "session.", "webhook.", "outbox.")
@@ -101,19 +103,30 @@ class TimelineEntry:
     source: str  # shop | carrier | you | team
     detail: str | None = None  # free text from the carrier, not translated
     location: str | None = None
+    day_only: bool = False  # dated by a day (an invoice's issue date), shown without a time
 
 
 def timeline(
-    activity: Iterable[Activity], shipments: Sequence[ShipmentView], *, placed_at: datetime
+    activity: Iterable[Activity],
+    shipments: Sequence[ShipmentView],
+    *,
+    placed_at: datetime,
+    invoice_days: Mapping[str, date] | None = None,
 ) -> list[TimelineEntry]:
-    """Shop events, the shopper's own requests and carrier tracking, newest first."""
+    """Shop events, the shopper's own requests and carrier tracking, newest first.
+
+    An invoice or credit note is dated by its issue date (`invoice_days`: number -> date), not by
+    when the shop pushed it: it sorts at that day's end in the shop's time zone (or when it was
+    pushed, if earlier), so an invoice issued when the order was paid comes before "delivered"
+    even when it was pushed later.
+    """
     entries: list[TimelineEntry] = []
     placed_recorded = False
     for entry in activity:
         placed_recorded = placed_recorded or entry.kind in PLACED_KINDS
         shaped = _activity_entry(entry)
         if shaped is not None:
-            entries.append(shaped)
+            entries.append(_dated_by_issue_day(shaped, entry, invoice_days or {}))
     if not placed_recorded:
         # Orders loaded before the activity log existed still start where they started.
         entries.insert(0, TimelineEntry(placed_at, STATUS_NEWS["placed"], {}, "shop"))
@@ -131,6 +144,16 @@ def timeline(
             )
     # sorted() is stable with reverse=True too: entries at the same instant keep their order.
     return sorted(entries, key=lambda e: e.at, reverse=True)
+
+
+def _dated_by_issue_day(
+    shaped: TimelineEntry, entry: Activity, invoice_days: Mapping[str, date]
+) -> TimelineEntry:
+    day = invoice_days.get(shaped.params.get("number", "")) if entry.kind in INVOICE_KINDS else None
+    if day is None:
+        return shaped
+    at = min(clock.as_utc(shaped.at), clock.end_of_shop_day(day))
+    return TimelineEntry(at, shaped.label, shaped.params, shaped.source, day_only=True)
 
 
 def carrier_label(status: str) -> str:

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from ventanilla.activity import service as activity_service
+from ventanilla.activity.models import Activity
 from ventanilla.core import clock
 from ventanilla.core.i18n import N_
 from ventanilla.customers.models import Customer
@@ -80,6 +81,9 @@ class InvoiceView:
     currency: str
     total_minor: int
     url: str
+    # Issued before a later change to the items or amounts, and nothing issued since: the
+    # shopper is told it no longer matches the order.
+    outdated: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,8 +163,8 @@ def order_page(session: Session, *, customer: Customer, order: Order) -> OrderPa
     lines = _lines_with_images(session, order_id)
     addresses = orders_repository.addresses(session, order_id)
     shipments = _shipments(session, order_id)
-    invoices = _invoices(session, order)
     activity = activity_service.for_order(session, order_id=order_id)
+    invoices = _invoices(session, order, activity)
     others = _recent_orders(session, _id(customer), exclude_order_id=order_id)
     active = orders_repository.active_change(session, order_id)
     cases = _return_cases(session, customer, order)
@@ -178,7 +182,9 @@ def order_page(session: Session, *, customer: Customer, order: Order) -> OrderPa
         shipping_address=Address.of(shipping) if shipping else None,
         shipments=shipments,
         invoices=invoices,
-        timeline=timeline(activity, shipments, placed_at=order.placed_at),
+        timeline=timeline(
+            activity, shipments, placed_at=order.placed_at, invoice_days=_issue_days(invoices)
+        ),
         actions=actions.options(ctx),
         other_orders=others,
         active_change=_active_change(order, active) if active else None,
@@ -192,7 +198,13 @@ def order_timeline(session: Session, *, customer: Customer, order: Order) -> lis
         raise OrderNotFound()
     order_id = _id(order)
     activity = activity_service.for_order(session, order_id=order_id)
-    return timeline(activity, _shipments(session, order_id), placed_at=order.placed_at)
+    invoices = _invoices(session, order, activity)
+    return timeline(
+        activity,
+        _shipments(session, order_id),
+        placed_at=order.placed_at,
+        invoice_days=_issue_days(invoices),
+    )
 
 
 def customer_orders(session: Session, *, customer: Customer) -> list[OrderSummary]:
@@ -305,8 +317,25 @@ def _shipments(session: Session, order_id: int) -> list[ShipmentView]:
     return views[::-1]
 
 
-def _invoices(session: Session, order: Order) -> list[InvoiceView]:
+# What changes the amounts an invoice states: the shopper's amendments, the shop's re-pushes.
+_AMOUNT_CHANGES = ("order.amended",)
+
+
+def _last_amount_change(activity: list[Activity]) -> datetime | None:
+    times = [
+        clock.as_utc(a.occurred_at)
+        for a in activity
+        if a.kind in _AMOUNT_CHANGES
+        or (a.kind == "order.updated" and "totals" in (a.data or {}).get("changed", []))
+    ]
+    return max(times, default=None)
+
+
+def _invoices(session: Session, order: Order, activity: list[Activity]) -> list[InvoiceView]:
     rows = invoices_service.invoices_for_order(session, order_id=_id(order))
+    changed_at = _last_amount_change(activity)
+    # A document issued after the last change (a credit note, a new invoice) answers it.
+    answered = changed_at is None or any(clock.as_utc(r.created_at) > changed_at for r in rows)
     return [
         InvoiceView(
             number=row.number,
@@ -315,6 +344,7 @@ def _invoices(session: Session, order: Order) -> list[InvoiceView]:
             currency=row.currency,
             total_minor=row.total_minor,
             url=invoice_url(order.number, row.number),
+            outdated=not answered and row.kind == "invoice",
         )
         for row in reversed(rows)
     ]
@@ -335,6 +365,10 @@ def _return_cases(session: Session, customer: Customer, order: Order) -> list[Re
         )
         for row in rows
     ]
+
+
+def _issue_days(invoices: list[InvoiceView]) -> dict[str, date]:
+    return {inv.number: inv.issue_date for inv in invoices}
 
 
 def _recent_orders(

@@ -1,6 +1,12 @@
 """Normalise and check a delivery address (pure: no database, no I/O).
 
-Spain is checked fully: a postcode is 5 digits whose first two (01-52) name the province; a given
+The one rule for an address, whoever sends it: the shopper's form and API (`addresses`) and the
+shop's order push (`orders.service.put_order` through `normalise_pushed_address`), so a stored
+address is always one the shopper could have typed. Text is read with `core.typed.text` (NFKC,
+spaces).
+
+Spain is checked fully: a postcode is 5 digits whose first two (01-52) name the province (4 digits
+get back the leading zero a spreadsheet took: `8001` is `08001`); a given
 province or region must be that province (Spanish and co-official spellings, any case or accents,
 or the autonomous community it belongs to) and is stored as the province's name; a missing one is
 filled in from the postcode. Other EU countries get a check of their postcode's shape. Phone
@@ -19,6 +25,7 @@ from typing import Any
 
 import phonenumbers
 
+from ventanilla.core import typed
 from ventanilla.core.fields import storable_text
 from ventanilla.core.i18n import N_
 from ventanilla.orders.addresses import FIELDS, Address
@@ -226,10 +233,8 @@ def region_matches(region: str, postcode: str) -> bool:
 
 
 def clean_text(value: object) -> str:
-    """Trimmed text with inner runs of whitespace made one space ('' for None)."""
-    if value is None:
-        return ""
-    return " ".join(str(value).split())
+    """What was typed, read as meant (`core.typed.text`: NFKC, trimmed, one space inside)."""
+    return typed.text(value)
 
 
 def check_address(raw: Mapping[str, Any], *, also_allow: Iterable[str] = ()) -> Checked:
@@ -249,7 +254,7 @@ def check_address(raw: Mapping[str, Any], *, also_allow: Iterable[str] = ()) -> 
             N_("We can only deliver to countries of the European Union."), "country_not_served"
         )
 
-    postcode = values["postcode"].upper()
+    postcode = typed.compact(values["postcode"]) if country == "ES" else values["postcode"].upper()
     region = values["region"] or None
     if "country" not in errors and "postcode" not in errors:
         if country == "ES":
@@ -317,7 +322,9 @@ def _spanish(
     postcode: str, region: str | None
 ) -> tuple[str, str | None, str | None, Problem | None]:
     """(postcode, region, field with a problem, the problem) for an address in Spain."""
-    compact = postcode.replace(" ", "")
+    compact = typed.compact(postcode)
+    if re.fullmatch(r"\d{4}", compact):
+        compact = "0" + compact  # 8001: a spreadsheet dropped the zero of provinces 01-09
     if not _ES_POSTCODE.match(compact):
         problem = Problem(N_("A Spanish postcode has 5 digits, like 28013."), "postcode_format")
         return postcode, region, "postcode", problem
@@ -337,6 +344,18 @@ def _spanish(
         )
         return compact, region, "region", problem
     return compact, province, None, None
+
+
+def postcode_key(value: str, country: str) -> str:
+    """A postcode as the address rules of `country` write it, for comparing what a shopper
+    typed with what is stored ('8001' and ' 08 001' are '08001' in ES; 'd02x285' is 'D02 X285'
+    in IE); what the rules refuse is only compacted ('Abc 1' -> 'ABC1')."""
+    country = country.upper()
+    if country == "ES":
+        normal, _region, _field, problem = _spanish(value, None)
+    else:
+        normal, problem = _foreign_postcode(country, typed.compact(value))
+    return typed.compact(normal) if problem is None else typed.compact(value)
 
 
 def _foreign_postcode(country: str, postcode: str) -> tuple[str, Problem | None]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ventanilla.addresses.validation import (
+from ventanilla.orders.address_rules import (
     PROVINCES,
     check_address,
     fold,
@@ -97,7 +97,7 @@ class TestSpanishProvinces:
     @pytest.mark.parametrize(
         ("postcode", "kind"),
         [
-            ("2801", "postcode_format"),
+            ("281", "postcode_format"),
             ("280133", "postcode_format"),
             ("28O13", "postcode_format"),
             ("ABCDE", "postcode_format"),
@@ -109,6 +109,26 @@ class TestSpanishProvinces:
     def test_bad_spanish_postcodes_are_refused(self, postcode: str, kind: str) -> None:
         checked = check_address(address(postcode=postcode))
         assert checked.address is None and checked.errors["postcode"].kind == kind
+
+    @pytest.mark.parametrize(
+        ("typed", "region", "stored"),
+        [
+            ("8001", "Barcelona", "08001"),  # a spreadsheet dropped the leading zero
+            ("8001", "", "08001"),
+            (" 8 001 ", "Cataluña", "08001"),
+            ("１５００１", "", "15001"),  # full-width digits from a phone keyboard
+            ("7001", "Illes Balears", "07001"),
+        ],
+    )
+    def test_four_digit_spanish_postcodes_get_their_leading_zero(
+        self, typed: str, region: str, stored: str
+    ) -> None:
+        checked = check_address(address(postcode=typed, region=region, city="X"))
+        assert checked.address is not None and checked.address.postcode == stored
+
+    def test_a_padded_postcode_must_still_match_the_province(self) -> None:
+        checked = check_address(address(postcode="8001", region="Madrid"))
+        assert checked.errors["region"].kind == "region_mismatch"
 
     def test_spaces_in_a_spanish_postcode_are_dropped(self) -> None:
         checked = check_address(address(postcode=" 28 013 "))
