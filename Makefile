@@ -71,8 +71,8 @@ migrate: install
 	$(BIN)/ventanilla db upgrade
 
 demo: migrate
-	$(WITH_BASE_URL) VENTANILLA_POLICY_FILE=$${VENTANILLA_POLICY_FILE:-examples/policy.toml} $(BIN)/ventanilla demo
-	$(WITH_BASE_URL) VENTANILLA_POLICY_FILE=$${VENTANILLA_POLICY_FILE:-examples/policy.toml} $(BIN)/ventanilla serve --host $(HOST) --port $(PORT)
+	$(WITH_BASE_URL) VENTANILLA_POLICY_FILE=$${VENTANILLA_POLICY_FILE:-docs/policy.example.toml} $(BIN)/ventanilla demo
+	$(WITH_BASE_URL) VENTANILLA_POLICY_FILE=$${VENTANILLA_POLICY_FILE:-docs/policy.example.toml} $(BIN)/ventanilla serve --host $(HOST) --port $(PORT)
 
 serve: migrate
 	$(WITH_BASE_URL) $(BIN)/ventanilla serve --host $(HOST) --port $(PORT)

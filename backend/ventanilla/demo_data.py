@@ -22,7 +22,7 @@ SHOP = {
 }
 
 # (sku, name, price in cents, stock, final sale)
-# The shop's labels, which the example policy (examples/policy.toml) matches on.
+# The shop's labels, which the example policy (docs/policy.example.toml) matches on.
 TAGS = {"COCH-01": ["electronics"], "PEON-02": ["electronics"], "EDUC-02": ["personalised"]}
 PRODUCTS: list[tuple[str, str, int, int, bool]] = [
     ("PEON-01", "Peonza de madera clásica", 899, 40, False),

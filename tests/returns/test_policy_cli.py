@@ -13,7 +13,7 @@ from ventanilla.cli import app
 from ventanilla.config import ROOT, Settings
 from ventanilla.core import clock
 
-EXAMPLE = ROOT / "examples" / "policy.toml"
+EXAMPLE = ROOT / "docs" / "policy.example.toml"
 
 
 def test_the_example_policy_is_valid() -> None:
